@@ -1,0 +1,38 @@
+# Hall: `make run` starts the demo hall, `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CONFIG ?= config.toml
+# Debian packages the tests need (installed with apt-get when missing).
+TEST_DEBS :=
+BENCH_DEBS := wrk
+
+.PHONY: run test bench lint clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Hall needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m hall serve --config $(CONFIG)
+
+test: $(VENV)/.test
+	scripts/apt-ensure $(TEST_DEBS)
+	$(PY) -m ruff check hall tests bench
+	$(PY) -m pytest
+
+bench: $(VENV)/.test
+	scripts/apt-ensure $(BENCH_DEBS)
+	$(PY) bench/run.py
+
+lint: $(VENV)/.test
+	$(PY) -m ruff check hall tests bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,115 @@
+"""Authentication and role checks for every request.
+
+A bearer token (users: `hs_…`, devices: `hd_…`) or the page session cookie
+says who is calling; each handler declares who it admits with `@access`. A
+wrong token is refused even on public routes, and a handler without a
+declaration admits nobody, so a forgotten check fails closed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..clock import Clock
+from ..errors import Forbidden, Unauthorized
+from ..storage import Database
+from . import store
+from .principal import Access, Principal
+
+COOKIE = "hall_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CACHE_SECONDS = 10.0
+
+AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", object)
+
+
+class Authenticator:
+    """Resolves tokens to principals, caching answers for a few seconds."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self.dummy_hash: str | None = None  # see passwords.dummy_hash
+
+    async def resolve(self, token: str) -> Principal | None:
+        hit = self._cache.get(token)
+        mono = time.monotonic()
+        if hit is not None and hit[1] > mono:
+            return hit[0]
+        found = await store.principal_for_token(self.db, token, self.clock.now())
+        principal = found[0] if found else None
+        keep = CACHE_SECONDS if found is None else min(CACHE_SECONDS, found[1] - self.clock.now())
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (principal, mono + max(0.0, keep))
+        return principal
+
+    def forget(self) -> None:
+        """Drop cached answers after a logout or revocation."""
+        self._cache.clear()
+
+
+PUBLIC = Access(public=True)
+
+
+def access_of(request: web.Request) -> Access | None:
+    if isinstance(request.match_info.route.resource, web.StaticResource):
+        return PUBLIC  # the pages' CSS and scripts
+    return getattr(request.match_info.handler, "hall_access", None)
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+@web.middleware
+async def auth_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    if request.match_info.http_exception is not None:
+        return await handler(request)  # 404 / 405: nothing to protect
+    auth = request.app[AUTHENTICATOR]
+    principal = await _principal(request, auth)
+    request["principal"] = principal
+    rule = access_of(request)
+    if rule is None or not rule.admits(principal):
+        if principal is None and (rule is None or not rule.public):
+            if not is_api(request):
+                raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+            raise Unauthorized("unauthenticated", "请先登录或提供有效的访问令牌")
+        raise Forbidden("forbidden", "您的账号或设备无权进行此操作")
+    if principal is not None and principal.via_cookie and request.method not in SAFE_METHODS:
+        await _check_csrf(request, principal)
+    return await handler(request)
+
+
+async def _principal(request: web.Request, auth: Authenticator) -> Principal | None:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("invalid_token", "访问令牌格式不正确,应为 Authorization: Bearer <令牌>")
+        principal = await auth.resolve(token.strip())
+        if principal is None:
+            raise Unauthorized("invalid_token", "访问令牌无效、已过期或已被吊销,请重新登录")
+        return principal
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        principal = await auth.resolve(cookie)
+        if principal is not None and principal.kind == "user":
+            return Principal(**{**principal.__dict__, "via_cookie": True})
+    return None
+
+
+async def _check_csrf(request: web.Request, principal: Principal) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type == "application/x-www-form-urlencoded":
+        sent = (await request.post()).get("csrf_token")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, principal.csrf_token or ""):
+        raise Forbidden("csrf_failed", "页面已过期,请刷新后重试")

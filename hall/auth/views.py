@@ -1,0 +1,152 @@
+"""HTTP API of accounts: login, logout, who am I, users and devices."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from ..errors import BadRequest, NotFound, Unauthorized
+from ..keys import CONFIG, DB
+from ..web import validation as v
+from ..web.jsonio import read_json, respond
+from . import store
+from .middleware import AUTHENTICATOR, COOKIE
+from .passwords import dummy_hash, hash_password, verify_password
+from .principal import ADMINS, DEVICE_KINDS, MANAGERS, ROLES, access
+
+USERNAME = r"[A-Za-z0-9_.-]{2,32}"
+MIN_PASSWORD = 8
+
+
+async def check_login(request: web.Request, username: str, password: str) -> dict:
+    """Verify a username and password and open a session; raise 401 if they do not match."""
+    app = request.app
+    config = app[CONFIG]
+    row = await store.user_by_name(app[DB], username)
+    auth = app[AUTHENTICATOR]
+    if auth.dummy_hash is None:
+        auth.dummy_hash = await asyncio.to_thread(dummy_hash, config.auth.scrypt_n)
+    stored = row["password_hash"] if row is not None else auth.dummy_hash
+    ok = await asyncio.to_thread(verify_password, password, stored)
+    if row is None or not ok or not row["active"]:
+        raise Unauthorized("invalid_credentials", "用户名或密码错误")
+    session = await app[DB].write(store.open_session, row["id"], config.auth.session_hours)
+    return {**session, "user": store.user_json(row)}
+
+
+def set_session_cookie(response: web.StreamResponse, token: str, max_age: int) -> None:
+    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", path="/")
+
+
+@access(public=True)
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    v.only(body, ("username", "password"))
+    username = v.text(body, "username", required=True, max_len=32)
+    password = body.get("password")
+    if not isinstance(password, str) or not password or len(password) > 256:
+        raise BadRequest("invalid_field", "缺少字段 password,或密码格式不正确", field="password")
+    result = await check_login(request, username, password)
+    response = respond(result)
+    set_session_cookie(response, result["token"], request.app[CONFIG].auth.session_hours * 3600)
+    return response
+
+
+@access(roles=frozenset(ROLES))
+async def logout(request: web.Request) -> web.Response:
+    who = request["principal"]
+    await request.app[DB].write(store.revoke_session, who.session_id)
+    request.app[AUTHENTICATOR].forget()
+    response = respond({"ok": True})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+@access(roles=frozenset(ROLES), devices=DEVICE_KINDS)
+async def me(request: web.Request) -> web.Response:
+    return respond(request["principal"].as_json())
+
+
+@access(roles=MANAGERS)
+async def list_users(request: web.Request) -> web.Response:
+    return respond({"users": await store.list_users(request.app[DB])})
+
+
+@access(roles=ADMINS)
+async def create_user(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    v.only(body, ("username", "password", "role", "display_name", "staff_no", "department"))
+    username = v.text(body, "username", required=True, max_len=32, pattern=USERNAME)
+    role = v.choice(body, "role", ROLES, required=True)
+    password = body.get("password")
+    validate_password(password)
+    user = await add_user(
+        request.app,
+        username,
+        password,
+        role,
+        v.text(body, "display_name", max_len=40) or username,
+        v.text(body, "staff_no", max_len=20, pattern=r"[A-Za-z0-9-]+"),
+        v.text(body, "department", max_len=60) or "",
+    )
+    return respond(user, status=201)
+
+
+def validate_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 256:
+        raise BadRequest("weak_password", f"密码至少 {MIN_PASSWORD} 位", field="password")
+    return password
+
+
+async def add_user(
+    app: web.Application,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+    staff_no: str | None,
+    department: str,
+) -> dict:
+    hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+    return await app[DB].write(store.create_user, username, display_name, role, hashed, staff_no, department)
+
+
+@access(roles=MANAGERS)
+async def list_devices(request: web.Request) -> web.Response:
+    return respond({"devices": await store.list_devices(request.app[DB])})
+
+
+@access(roles=MANAGERS)
+async def create_device(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    body = await read_json(request)
+    v.only(body, ("name", "kind", "window"))
+    name = v.text(body, "name", required=True, max_len=60)
+    kind = v.choice(body, "kind", DEVICE_KINDS, required=True)
+    window = v.integer(body, "window", low=1)
+    if window is not None and config.window(window) is None:
+        raise BadRequest("window_not_found", f"没有 {window} 号窗口", field="window")
+    return respond(await request.app[DB].write(store.create_device, name, kind, window), status=201)
+
+
+@access(roles=MANAGERS)
+async def revoke_device(request: web.Request) -> web.Response:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("device_not_found", f"没有编号为 {raw} 的设备")
+    device = await request.app[DB].write(store.revoke_device, int(raw))
+    request.app[AUTHENTICATOR].forget()
+    return respond(device)
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/auth/login", login, name="login")
+    r.add_post("/api/auth/logout", logout, name="logout")
+    r.add_get("/api/auth/me", me, name="me")
+    r.add_get("/api/users", list_users, name="list_users")
+    r.add_post("/api/users", create_user, name="create_user")
+    r.add_get("/api/devices", list_devices, name="list_devices")
+    r.add_post("/api/devices", create_device, name="create_device")
+    r.add_post("/api/devices/{id}/revoke", revoke_device, name="revoke_device")

@@ -1,0 +1,381 @@
+"""The hall described by `config.toml`: sections, windows, hours and settings.
+
+Settings are data: each has a default and a one-line help, so a config file
+only names what it changes and `python -m hall settings` can list them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """The config file is missing, unreadable or describes an impossible hall."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+QUEUE_SETTINGS = (
+    Setting("recall_limit", 3, "How many times a window may recall one called ticket"),
+    Setting("no_show_grace_minutes", 30, "Minutes after a no-show during which staff may put the ticket back"),
+    Setting("requeue_behind", 3, "A missed ticket put back waits behind this many people"),
+    Setting("estimate_sample", 20, "How many recent services the average service time is taken from"),
+    Setting("default_service_minutes", 10, "Service time assumed for a section with no recent services"),
+)
+
+PRIORITY_SETTINGS = (
+    Setting("lanes", ["elderly", "disabled", "military", "pregnant"], "Priority lanes (绿色通道) the hall offers"),
+    Setting("elderly_age", 60, "Age (from the ID number) from which a citizen may use the elderly lane"),
+    Setting(
+        "max_consecutive", 3, "After this many priority calls in a row, a window calls one ordinary ticket if any waits"
+    ),
+)
+
+AUTH_SETTINGS = (
+    Setting("session_hours", 12, "Hours a login (token and page session) stays valid"),
+    Setting("scrypt_n", 2**14, "scrypt cost parameter N for password hashes (a power of two)"),
+)
+
+SERVER_SETTINGS = (
+    Setting("host", "127.0.0.1", "Address the server listens on"),
+    Setting("port", 8080, "Port the server listens on"),
+    Setting("db", "var/hall.db", "SQLite database file (relative paths are relative to the config file)"),
+    Setting("max_body_kb", 256, "Largest request body accepted, in KiB"),
+    Setting("access_log", False, "Write one log line per HTTP request"),
+)
+
+PRIORITY_LANES = ("elderly", "disabled", "military", "pregnant")
+DAY_RULES = ("daily", "workdays", "weekdays")
+_SECTION_ID = re.compile(r"^[A-Z]$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    name: str
+    daily_cap: int
+    warn_at: int
+    hours: tuple[tuple[int, int], ...]  # minutes after local midnight, [start, end)
+    days: str = "workdays"
+    service_minutes: int | None = None
+
+    def hours_text(self) -> str:
+        return "、".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in self.hours)
+
+
+@dataclass(frozen=True)
+class Window:
+    no: int
+    name: str
+    department: str
+    sections: tuple[str, ...]  # in the window's order of preference
+    weights: dict[str, float] = field(default_factory=dict)
+    comprehensive: bool = False
+    area: str = ""
+
+    def weight(self, section: str) -> float:
+        return self.weights.get(section, 1.0)
+
+    def serves(self, section: str) -> bool:
+        return section in self.sections
+
+
+@dataclass(frozen=True)
+class Priority:
+    lanes: tuple[str, ...]
+    elderly_age: int
+    max_consecutive: int
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    recall_limit: int
+    no_show_grace_minutes: int
+    requeue_behind: int
+    estimate_sample: int
+    default_service_minutes: int
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    session_hours: int
+    scrypt_n: int
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    db: str
+    max_body_kb: int
+    access_log: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    timezone: str
+    demo: bool
+    sections: tuple[Section, ...]
+    windows: tuple[Window, ...]
+    queue: QueueSettings
+    auth: AuthSettings
+    server: ServerSettings
+    closed_dates: frozenset[dt.date] = frozenset()
+    open_dates: frozenset[dt.date] = frozenset()
+    path: Path | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    def window(self, no: int) -> Window | None:
+        return next((w for w in self.windows if w.no == no), None)
+
+    def service_seconds(self, section: Section) -> float:
+        """Service time assumed for `section` until real services are measured."""
+        return 60.0 * (section.service_minutes or self.queue.default_service_minutes)
+
+    def serving(self, section_id: str) -> tuple[int, ...]:
+        """Numbers of the windows that serve a section."""
+        return tuple(w.no for w in self.windows if w.serves(section_id))
+
+    def db_path(self) -> Path:
+        path = Path(self.server.db)
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    config = parse(raw)
+    return Config(**{**config.__dict__, "path": path.resolve()})
+
+
+def parse(raw: dict[str, Any]) -> Config:
+    """Build a Config from parsed TOML, checking everything a hall depends on."""
+    if not isinstance(raw, dict):
+        raise ConfigError("config must be a table")
+    hall = _table(raw, "hall")
+    name = _get(hall, "hall.name", str, None)
+    timezone = _get(hall, "hall.timezone", str, "Asia/Shanghai")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"hall.timezone: unknown time zone {timezone!r}") from None
+    sections = tuple(_section(s, i) for i, s in enumerate(_list(raw, "sections")))
+    if not sections:
+        raise ConfigError("sections: a hall needs at least one section")
+    ids = [s.id for s in sections]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"sections: duplicate section id in {ids}")
+    windows = tuple(_window(w, i, ids) for i, w in enumerate(_list(raw, "windows")))
+    nos = [w.no for w in windows]
+    if len(set(nos)) != len(nos):
+        raise ConfigError(f"windows: duplicate window number in {nos}")
+    queue_raw = _table(raw, "queue")
+    priority_raw = _table(queue_raw, "priority", "queue.priority")
+    queue_values = _settings({k: v for k, v in queue_raw.items() if k != "priority"}, QUEUE_SETTINGS, "queue")
+    priority_values = _settings(priority_raw, PRIORITY_SETTINGS, "queue.priority")
+    lanes = tuple(priority_values["lanes"])
+    for lane in lanes:
+        if lane not in PRIORITY_LANES:
+            raise ConfigError(f"queue.priority.lanes: unknown lane {lane!r} (known: {', '.join(PRIORITY_LANES)})")
+    for key in ("recall_limit", "requeue_behind", "estimate_sample", "default_service_minutes"):
+        _non_negative(queue_values[key], f"queue.{key}")
+    _non_negative(queue_values["no_show_grace_minutes"], "queue.no_show_grace_minutes")
+    if priority_values["max_consecutive"] < 1:
+        raise ConfigError("queue.priority.max_consecutive must be at least 1")
+    queue = QueueSettings(
+        **queue_values,
+        priority=Priority(
+            lanes=lanes,
+            elderly_age=priority_values["elderly_age"],
+            max_consecutive=priority_values["max_consecutive"],
+        ),
+    )
+    auth_values = _settings(_table(raw, "auth"), AUTH_SETTINGS, "auth")
+    n = auth_values["scrypt_n"]
+    if n < 2 or n & (n - 1):
+        raise ConfigError("auth.scrypt_n must be a power of two")
+    server_values = _settings(_table(raw, "server"), SERVER_SETTINGS, "server")
+    return Config(
+        name=name,
+        timezone=timezone,
+        demo=_get(hall, "hall.demo", bool, False),
+        sections=sections,
+        windows=windows,
+        queue=queue,
+        auth=AuthSettings(**auth_values),
+        server=ServerSettings(**server_values),
+        closed_dates=_dates(hall, "closed_dates"),
+        open_dates=_dates(hall, "open_dates"),
+    )
+
+
+def _section(raw: Any, index: int) -> Section:
+    where = f"sections[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    sid = _get(raw, f"{where}.id", str, None)
+    if not _SECTION_ID.match(sid):
+        raise ConfigError(f"{where}.id must be one capital letter (it is the ticket prefix), got {sid!r}")
+    cap = _get(raw, f"{where}.daily_cap", int, None)
+    if cap < 1:
+        raise ConfigError(f"{where}.daily_cap must be at least 1")
+    warn_at = _get(raw, f"{where}.warn_at", int, max(1, cap * 9 // 10))
+    if not 0 < warn_at <= cap:
+        raise ConfigError(f"{where}.warn_at must be between 1 and daily_cap ({cap})")
+    days = _get(raw, f"{where}.days", str, "workdays")
+    if days not in DAY_RULES:
+        raise ConfigError(f"{where}.days must be one of {', '.join(DAY_RULES)}")
+    hours_raw = _get(raw, f"{where}.hours", list, None)
+    hours = tuple(_hours(h, f"{where}.hours") for h in hours_raw)
+    if not hours:
+        raise ConfigError(f'{where}.hours must list at least one period like "08:30-12:00"')
+    service = raw.get("service_minutes")
+    if service is not None and (not isinstance(service, int) or service < 1):
+        raise ConfigError(f"{where}.service_minutes must be a positive whole number")
+    return Section(
+        id=sid,
+        name=_get(raw, f"{where}.name", str, None),
+        daily_cap=cap,
+        warn_at=warn_at,
+        hours=hours,
+        days=days,
+        service_minutes=service,
+    )
+
+
+def _window(raw: Any, index: int, section_ids: list[str]) -> Window:
+    where = f"windows[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    no = _get(raw, f"{where}.no", int, None)
+    if no < 1:
+        raise ConfigError(f"{where}.no must be a positive number")
+    served = _get(raw, f"{where}.sections", list, None)
+    comprehensive = served == ["*"]
+    if comprehensive:
+        served = list(section_ids)
+    for sid in served:
+        if sid not in section_ids:
+            raise ConfigError(f"{where}.sections: unknown section {sid!r}")
+    if not served or len(set(served)) != len(served):
+        raise ConfigError(f'{where}.sections must list the sections it serves once each, or ["*"]')
+    weights = _get(raw, f"{where}.weights", dict, {})
+    for sid, weight in weights.items():
+        if sid not in served:
+            raise ConfigError(f"{where}.weights: window does not serve section {sid!r}")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            raise ConfigError(f"{where}.weights.{sid} must be a positive number")
+    return Window(
+        no=no,
+        name=_get(raw, f"{where}.name", str, f"{no}号窗口"),
+        department=_get(raw, f"{where}.department", str, ""),
+        sections=tuple(served),
+        weights={k: float(v) for k, v in weights.items()},
+        comprehensive=comprehensive,
+        area=_get(raw, f"{where}.area", str, ""),
+    )
+
+
+def _hours(text: Any, where: str) -> tuple[int, int]:
+    m = _HOURS.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ConfigError(f'{where}: {text!r} is not a period like "08:30-12:00"')
+    h1, m1, h2, m2 = map(int, m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or start >= end:
+        raise ConfigError(f"{where}: {text!r} is not a valid period")
+    return start, end
+
+
+def _settings(raw: dict[str, Any], settings: tuple[Setting, ...], where: str) -> dict[str, Any]:
+    known = {s.name: s for s in settings}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
+    values = {}
+    for s in settings:
+        value = raw.get(s.name, s.default)
+        if type(value) is not type(s.default):
+            raise ConfigError(f"{where}.{s.name} must be {type(s.default).__name__}, got {value!r}")
+        values[s.name] = value
+    return values
+
+
+def _dates(raw: dict[str, Any], key: str) -> frozenset[dt.date]:
+    out = set()
+    for item in _get(raw, f"hall.{key}", list, []):
+        if isinstance(item, dt.date) and not isinstance(item, dt.datetime):
+            out.add(item)
+            continue
+        try:
+            out.add(dt.date.fromisoformat(str(item)))
+        except ValueError:
+            raise ConfigError(f"hall.{key}: {item!r} is not a date like 2026-10-01") from None
+    return frozenset(out)
+
+
+def _table(raw: dict[str, Any], key: str, where: str | None = None) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where or key} must be a table")
+    return value
+
+
+def _list(raw: dict[str, Any], key: str) -> list[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]])")
+    return value
+
+
+_MISSING = object()
+
+
+def _get(raw: dict[str, Any], where: str, kind: type, default: Any) -> Any:
+    key = where.rsplit(".", 1)[-1]
+    value = raw.get(key, _MISSING)
+    if value is _MISSING:
+        if default is None:
+            raise ConfigError(f"{where} is required")
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {kind.__name__}, got {value!r}")
+    if kind is str and not value.strip():
+        raise ConfigError(f"{where} must not be empty")
+    return value
+
+
+def _non_negative(value: int, where: str) -> None:
+    if value < 0:
+        raise ConfigError(f"{where} must not be negative")
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

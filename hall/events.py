@@ -1,0 +1,82 @@
+"""The spine: every change is an event row, published in-process after commit.
+
+Listeners subscribe with a bounded queue. One that falls behind is not allowed
+to grow memory or slow the writer: it is marked as lagging and must catch up
+from the table by the last id it saw (`events_after`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from .storage import Database, Event, Schema
+
+SCHEMA = Schema(
+    "events",
+    (
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            type TEXT NOT NULL,
+            at REAL NOT NULL,
+            payload TEXT NOT NULL
+        )
+        """,
+    ),
+)
+
+
+class Lagging(Exception):
+    """The subscriber's queue overflowed; re-read from the table."""
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, maxsize: int) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.lagging = False
+
+    def push(self, event: Event) -> None:
+        if self.lagging:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagging = True
+
+    async def get(self) -> Event:
+        if self.lagging and self._queue.empty():
+            raise Lagging()
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._bus._subscriptions.discard(self)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self.last_id = 0
+
+    def publish(self, events: list[Event]) -> None:
+        for event in events:
+            self.last_id = max(self.last_id, event.id)
+            for sub in list(self._subscriptions):
+                sub.push(event)
+
+    def subscribe(self, maxsize: int = 1000) -> Subscription:
+        sub = Subscription(self, maxsize)
+        self._subscriptions.add(sub)
+        return sub
+
+
+async def events_after(db: Database, after: int, limit: int) -> list[Event]:
+    rows = await db.fetchall(
+        "SELECT id, type, at, payload FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    )
+    return [Event(r["id"], r["type"], r["at"], json.loads(r["payload"])) for r in rows]
+
+
+async def last_event_id(db: Database) -> int:
+    return await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM events")

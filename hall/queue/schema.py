@@ -1,0 +1,69 @@
+"""Tickets and the runtime state of windows.
+
+The hall's layout (sections, windows) lives in config; the database keeps
+what changes during the day. A ticket's number is unique per business day by
+constraint, so no crash or race can hand out the same number twice, and a
+window can hold at most one called or serving ticket by a partial index.
+"""
+
+from ..storage import Schema
+
+SCHEMA = Schema(
+    "queue",
+    (
+        """
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            section TEXT NOT NULL,
+            origin_section TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority TEXT,
+            priority_class INTEGER NOT NULL DEFAULT 0,
+            channel TEXT NOT NULL,
+            issuer TEXT NOT NULL,
+            request_id TEXT,
+            token TEXT NOT NULL UNIQUE,
+            id_number TEXT,
+            phone TEXT,
+            queue_key REAL NOT NULL,
+            target_window INTEGER,
+            window_no INTEGER,
+            staff_user_id INTEGER,
+            issued_at REAL NOT NULL,
+            called_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            missed_at REAL,
+            held_at REAL,
+            cancelled_at REAL,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            matter TEXT,
+            note TEXT,
+            assisted_by INTEGER,
+            UNIQUE (day, prefix, seq),
+            UNIQUE (issuer, request_id)
+        );
+        CREATE INDEX tickets_queue ON tickets (day, section, status, priority_class, queue_key);
+        CREATE INDEX tickets_targeted ON tickets (target_window, status) WHERE target_window IS NOT NULL;
+        CREATE UNIQUE INDEX tickets_window_current ON tickets (window_no) WHERE status IN ('called', 'serving');
+        CREATE INDEX tickets_window ON tickets (window_no, status);
+        CREATE INDEX tickets_id_number ON tickets (id_number, day) WHERE id_number IS NOT NULL;
+        CREATE INDEX tickets_phone ON tickets (phone, day) WHERE phone IS NOT NULL;
+        CREATE INDEX tickets_served ON tickets (section, finished_at) WHERE status = 'done';
+        CREATE TABLE windows (
+            no INTEGER PRIMARY KEY,
+            state TEXT NOT NULL DEFAULT 'closed',
+            staff_user_id INTEGER UNIQUE REFERENCES users (id),
+            opened_at REAL,
+            paused_at REAL,
+            priority_streak INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+    ),
+)

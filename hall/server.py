@@ -1,0 +1,53 @@
+"""The application factory: builds the whole server from a Config."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from . import events
+from .auth import schema as auth_schema
+from .auth import views as auth_views
+from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
+from .clock import Clock
+from .config import Config
+from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
+from .queue import schema as queue_schema
+from .queue import store as queue_store
+from .queue import views as queue_views
+from .storage import Database
+from .web import events_view, pages
+from .web.middleware import error_middleware, headers_middleware
+
+SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA]
+
+
+def create_app(config: Config, clock: Clock | None = None, db_path: str | Path | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[headers_middleware, error_middleware, auth_middleware],
+        client_max_size=config.server.max_body_kb * 1024,
+    )
+    app[CONFIG] = config
+    app[CLOCK] = clock or Clock()
+    app[BUS] = events.EventBus()
+    app[DB_PATH] = Path(db_path) if db_path else config.db_path()
+    app.cleanup_ctx.append(database_ctx)
+    auth_views.setup_routes(app)
+    queue_views.setup_routes(app)
+    events_view.setup_routes(app)
+    pages.setup_routes(app)
+    return app
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[DB_PATH], app[CLOCK], SCHEMAS)
+    await db.open()
+    db.on_commit(app[BUS].publish)
+    app[DB] = db
+    app[AUTHENTICATOR] = Authenticator(db, app[CLOCK])
+    app[BUS].last_id = await events.last_event_id(db)
+    await db.write(queue_store.ensure_windows, [w.no for w in app[CONFIG].windows])
+    yield
+    await db.close()

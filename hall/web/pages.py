@@ -1,0 +1,113 @@
+"""Server-rendered pages (Jinja2, autoescaped) and the login form."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from ..auth import store as auth_store
+from ..auth.middleware import AUTHENTICATOR, COOKIE
+from ..auth.principal import ROLES, STAFF, access
+from ..auth.views import check_login, set_session_cookie
+from ..errors import HallError
+from ..keys import CLOCK, CONFIG, DB
+from ..queue import overview
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+LOGIN_CSRF = "hall_login_csrf"
+
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+
+# Every page of the server, for the home page and the start-up banner.
+PAGES = (
+    ("/", "首页"),
+    ("/login", "工作人员登录"),
+    ("/hall", "大厅概况(工作人员)"),
+)
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    config = request.app[CONFIG]
+    html = _env.get_template(template).render(hall_name=config.name, principal=request.get("principal"), **context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def render_error(request: web.Request, status: int, message: str) -> web.Response:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+@access(public=True)
+async def index(request: web.Request) -> web.Response:
+    return render(request, "index.html", pages=PAGES, sections=request.app[CONFIG].sections)
+
+
+@access(public=True)
+async def login_page(request: web.Request) -> web.Response:
+    return _login_form(request, error=None)
+
+
+def _login_form(request: web.Request, error: str | None, status: int = 200) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", status=status, csrf_token=token, error=error, next=_safe_next(request.query.get("next"))
+    )
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/login")
+    return response
+
+
+@access(public=True)
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF, "")
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        return _login_form(request, "页面已过期,请重新输入", status=403)
+    username, password = form.get("username", ""), form.get("password", "")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        return _login_form(request, "请输入用户名和密码", status=400)
+    try:
+        session = await check_login(request, username.strip()[:32], password[:256])
+    except HallError as e:
+        return _login_form(request, e.message, status=e.status)
+    response = web.HTTPSeeOther(_safe_next(form.get("next")) or "/hall")
+    set_session_cookie(response, session["token"], request.app[CONFIG].auth.session_hours * 3600)
+    response.del_cookie(LOGIN_CSRF, path="/login")
+    raise response
+
+
+@access(roles=frozenset(ROLES))
+async def logout_submit(request: web.Request) -> web.Response:
+    who = request["principal"]
+    if who.session_id is not None:
+        await request.app[DB].write(auth_store.revoke_session, who.session_id)
+        request.app[AUTHENTICATOR].forget()
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+@access(roles=STAFF)
+async def hall_page(request: web.Request) -> web.Response:
+    data = await overview.hall(request.app[DB], request.app[CONFIG], request.app[CLOCK].now())
+    return render(request, "hall.html", data=data)
+
+
+def _safe_next(target: Any) -> str | None:
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/", index, name="index")
+    r.add_get("/login", login_page, name="login_page")
+    r.add_post("/login", login_submit, name="login_submit")
+    r.add_post("/logout", logout_submit, name="logout_submit")
+    r.add_get("/hall", hall_page, name="hall_page")
+    r.add_static("/static", STATIC, name="static")
