@@ -26,6 +26,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CACHE_SECONDS = 10.0
 
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", object)
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object)
 
 
 class Authenticator:
@@ -75,9 +76,9 @@ async def auth_middleware(
     if request.match_info.http_exception is not None:
         return await handler(request)  # 404 / 405: nothing to protect
     auth = request.app[AUTHENTICATOR]
-    principal = await _principal(request, auth)
-    request["principal"] = principal
     rule = access_of(request)
+    principal = await _principal(request, auth, cookie=rule is None or rule.session)
+    request[PRINCIPAL] = principal
     if rule is None or not rule.admits(principal):
         if principal is None and (rule is None or not rule.public):
             if not is_api(request):
@@ -89,7 +90,7 @@ async def auth_middleware(
     return await handler(request)
 
 
-async def _principal(request: web.Request, auth: Authenticator) -> Principal | None:
+async def _principal(request: web.Request, auth: Authenticator, cookie: bool) -> Principal | None:
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -99,9 +100,9 @@ async def _principal(request: web.Request, auth: Authenticator) -> Principal | N
         if principal is None:
             raise Unauthorized("invalid_token", "访问令牌无效、已过期或已被吊销,请重新登录")
         return principal
-    cookie = request.cookies.get(COOKIE)
-    if cookie:
-        principal = await auth.resolve(cookie)
+    token = request.cookies.get(COOKIE) if cookie else None
+    if token:
+        principal = await auth.resolve(token)
         if principal is not None and principal.kind == "user":
             return Principal(**{**principal.__dict__, "via_cookie": True})
     return None

@@ -48,6 +48,9 @@ class Access:
     roles: frozenset[str] = field(default_factory=frozenset)
     devices: frozenset[str] = field(default_factory=frozenset)
     public: bool = False
+    # False for routes that must not act as the page session (login): the
+    # session cookie is then ignored, and with it the CSRF check.
+    session: bool = True
 
     def admits(self, who: Principal | None) -> bool:
         if who is None:
@@ -57,11 +60,13 @@ class Access:
         return who.device_kind in self.devices or self.public
 
 
-def access(roles: frozenset[str] = frozenset(), devices: tuple[str, ...] = (), public: bool = False) -> Callable:
+def access(
+    roles: frozenset[str] = frozenset(), devices: tuple[str, ...] = (), public: bool = False, session: bool = True
+) -> Callable:
     """Declare who may call a handler. A handler without a declaration admits nobody."""
 
     def mark(handler: Callable) -> Callable:
-        handler.hall_access = Access(frozenset(roles), frozenset(devices), public)
+        handler.hall_access = Access(frozenset(roles), frozenset(devices), public, session)
         return handler
 
     return mark

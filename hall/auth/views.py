@@ -11,7 +11,7 @@ from ..keys import CONFIG, DB
 from ..web import validation as v
 from ..web.jsonio import read_json, respond
 from . import store
-from .middleware import AUTHENTICATOR, COOKIE
+from .middleware import AUTHENTICATOR, COOKIE, PRINCIPAL
 from .passwords import dummy_hash, hash_password, verify_password
 from .principal import ADMINS, DEVICE_KINDS, MANAGERS, ROLES, access
 
@@ -39,7 +39,7 @@ def set_session_cookie(response: web.StreamResponse, token: str, max_age: int) -
     response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", path="/")
 
 
-@access(public=True)
+@access(public=True, session=False)
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     v.only(body, ("username", "password"))
@@ -55,7 +55,7 @@ async def login(request: web.Request) -> web.Response:
 
 @access(roles=frozenset(ROLES))
 async def logout(request: web.Request) -> web.Response:
-    who = request["principal"]
+    who = request[PRINCIPAL]
     await request.app[DB].write(store.revoke_session, who.session_id)
     request.app[AUTHENTICATOR].forget()
     response = respond({"ok": True})
@@ -65,7 +65,7 @@ async def logout(request: web.Request) -> web.Response:
 
 @access(roles=frozenset(ROLES), devices=DEVICE_KINDS)
 async def me(request: web.Request) -> web.Response:
-    return respond(request["principal"].as_json())
+    return respond(request[PRINCIPAL].as_json())
 
 
 @access(roles=MANAGERS)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..auth.middleware import PRINCIPAL
 from ..auth.principal import STAFF, access
 from ..clock import business_day
 from ..errors import BadRequest, NotFound, Unauthorized
@@ -23,7 +24,7 @@ from .rules import OUTCOMES, STATUSES
 async def issue_ticket(request: web.Request) -> web.Response:
     config, db = request.app[CONFIG], request.app[DB]
     body = await read_json(request)
-    req = issuing.parse_issue(body, request["principal"], config, request.app[CLOCK].now())
+    req = issuing.parse_issue(body, request[PRINCIPAL], config, request.app[CLOCK].now())
     result, replay = await db.write(issuing.issue, config, req)
     return respond(result, status=200 if replay else 201)
 
@@ -54,7 +55,7 @@ async def _ticket_for(request: web.Request, token: Any) -> store.Row:
     """The ticket named in the path, if the caller is staff or holds its secret token."""
     db = request.app[DB]
     row = await store.get_ticket(db, _ticket_id(request))
-    who = request["principal"]
+    who = request[PRINCIPAL]
     if who is not None and who.kind == "user" and who.role in STAFF:
         if row is None:
             raise NotFound("ticket_not_found", "没有这张号票")
@@ -79,7 +80,7 @@ async def cancel_ticket(request: web.Request) -> web.Response:
     body = await read_json(request, optional=True)
     v.only(body, ("token",))
     row = await _ticket_for(request, body.get("token"))
-    who = request["principal"]
+    who = request[PRINCIPAL]
     by = who.key if who is not None and who.kind == "user" else "citizen"
     return respond(await db.write(issuing.cancel, config, row["id"], by))
 
@@ -166,7 +167,7 @@ def window_action(action: str) -> Callable:
         no = _window_no(request)
         body = await read_json(request, optional=True)
         v.only(body, fields)
-        result = await db.write(unit, config, no, request["principal"], **parse(body))
+        result = await db.write(unit, config, no, request[PRINCIPAL], **parse(body))
         if result is None:
             return web.Response(status=204)
         return respond(result)

@@ -178,14 +178,16 @@ class Writer:
                 result = fn(tx, *args)
             except BaseException as e:
                 del tx.events[mark:]
+                # Disk full, I/O errors and the like roll the whole transaction
+                # back (SQLite may already have): the batch fails as one.
+                if unavailable_reason(e) or not conn.in_transaction:
+                    self._abort(conn, batch, e)
+                    return
                 try:
                     conn.execute("ROLLBACK TO unit")
                     conn.execute("RELEASE unit")
                 except sqlite3.Error as e2:
                     self._abort(conn, batch, e2)
-                    return
-                if unavailable_reason(e):
-                    self._abort(conn, batch, e)
                     return
                 done.append((future, loop, None, e))
                 continue

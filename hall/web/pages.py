@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from ..auth import store as auth_store
-from ..auth.middleware import AUTHENTICATOR, COOKIE
+from ..auth.middleware import AUTHENTICATOR, COOKIE, PRINCIPAL
 from ..auth.principal import ROLES, STAFF, access
 from ..auth.views import check_login, set_session_cookie
 from ..errors import HallError
@@ -34,7 +34,7 @@ PAGES = (
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     config = request.app[CONFIG]
-    html = _env.get_template(template).render(hall_name=config.name, principal=request.get("principal"), **context)
+    html = _env.get_template(template).render(hall_name=config.name, principal=request.get(PRINCIPAL), **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -61,7 +61,7 @@ def _login_form(request: web.Request, error: str | None, status: int = 200) -> w
     return response
 
 
-@access(public=True)
+@access(public=True, session=False)
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF, "")
@@ -82,7 +82,7 @@ async def login_submit(request: web.Request) -> web.Response:
 
 @access(roles=frozenset(ROLES))
 async def logout_submit(request: web.Request) -> web.Response:
-    who = request["principal"]
+    who = request[PRINCIPAL]
     if who.session_id is not None:
         await request.app[DB].write(auth_store.revoke_session, who.session_id)
         request.app[AUTHENTICATOR].forget()

@@ -1,0 +1,130 @@
+"""`python -m hall`: serving, accounts and devices from the command line."""
+
+import json
+import re
+import urllib.request
+
+import pytest
+
+from .conftest import TEST_CONFIG
+from .server_process import ServerProcess, hall_cli
+
+
+def login(url: str, username: str, password: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/api/auth/login",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_user_add_reads_the_password_from_stdin(tmp_path):
+    db = tmp_path / "h.db"
+    done = hall_cli(
+        "user",
+        "add",
+        "zhang",
+        "--role",
+        "staff",
+        "--staff-no",
+        "0101",
+        "--display-name",
+        "张伟",
+        "--config",
+        str(TEST_CONFIG),
+        "--db",
+        str(db),
+        stdin="a-long-password\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "added staff zhang" in done.stdout
+    listed = hall_cli("user", "list", "--config", str(TEST_CONFIG), "--db", str(db))
+    assert "zhang" in listed.stdout and "张伟" in listed.stdout and "0101" in listed.stdout
+    again = hall_cli(
+        "user",
+        "add",
+        "zhang",
+        "--role",
+        "staff",
+        "--config",
+        str(TEST_CONFIG),
+        "--db",
+        str(db),
+        stdin="a-long-password\n",
+    )
+    assert again.returncode == 1 and "username_taken" in again.stderr
+    weak = hall_cli(
+        "user", "add", "li", "--role", "staff", "--config", str(TEST_CONFIG), "--db", str(db), stdin="short\n"
+    )
+    assert weak.returncode == 1 and "weak_password" in weak.stderr
+    bad_role = hall_cli("user", "add", "li", "--role", "boss", "--config", str(TEST_CONFIG), "--db", str(db))
+    assert bad_role.returncode == 2
+
+
+def test_device_add_prints_the_token_once(tmp_path):
+    db = tmp_path / "h.db"
+    done = hall_cli("device", "add", "一楼取号机", "--kind", "kiosk", "--config", str(TEST_CONFIG), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert re.fullmatch(r"hd_[A-Za-z0-9_-]{40,}", token)
+    listed = hall_cli("device", "list", "--config", str(TEST_CONFIG), "--db", str(db))
+    assert "一楼取号机" in listed.stdout and token not in listed.stdout
+    nowhere = hall_cli(
+        "device", "add", "pad", "--kind", "pad", "--window", "99", "--config", str(TEST_CONFIG), "--db", str(db)
+    )
+    assert nowhere.returncode == 1 and "window_not_found" in nowhere.stderr
+
+
+def test_a_broken_config_is_reported_not_traced(tmp_path):
+    broken = tmp_path / "bad.toml"
+    broken.write_text('[hall]\nname = "x"\n[[sections]]\nid = "a"\n', encoding="utf-8")
+    done = hall_cli("user", "list", "--config", str(broken), "--db", str(tmp_path / "h.db"))
+    assert done.returncode == 2 and "sections[0].id" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_settings_lists_every_setting_with_help(tmp_path):
+    done = hall_cli("settings", "--config", str(TEST_CONFIG))
+    assert done.returncode == 0
+    assert "recall_limit = 3" in done.stdout and "How many times a window may recall" in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_serve_prints_every_page_and_a_first_admin_login_once(tmp_path):
+    server = ServerProcess(TEST_CONFIG, tmp_path / "h.db", env={"HALL_ADMIN_PASSWORD": ""})
+    try:
+        out = server.start()
+        out = server.wait_for("first admin login")
+        out = server.wait_for("password")
+        for path in ("/", "/login", "/hall"):
+            assert f"{server.url}{path}\n" in out
+        password = re.search(r"user admin\s+password (\S+)\s+\(generated", out).group(1)
+        assert login(server.url, "admin", password) == 200
+        assert server.stop() == 0
+        out = server.start()
+        out = server.wait_for("first admin login")
+        out = server.wait_for("user admin")
+        assert password not in out and "shown at first start" in out
+        assert login(server.url, "admin", password) == 200
+    finally:
+        server.kill()
+
+
+@pytest.mark.timeout(120)
+def test_two_halls_run_side_by_side_and_the_env_password_wins(tmp_path):
+    one = ServerProcess(TEST_CONFIG, tmp_path / "one.db", env={"HALL_ADMIN_PASSWORD": "first-hall-pw"})
+    two = ServerProcess(TEST_CONFIG, tmp_path / "two.db", env={"HALL_ADMIN_PASSWORD": "second-hall-pw"})
+    try:
+        one.start()
+        two.start()
+        assert "password from HALL_ADMIN_PASSWORD" in one.wait_for("HALL_ADMIN_PASSWORD")
+        assert login(one.url, "admin", "first-hall-pw") == 200
+        assert login(two.url, "admin", "second-hall-pw") == 200
+        assert login(one.url, "admin", "second-hall-pw") == 401
+    finally:
+        one.kill()
+        two.kill()
