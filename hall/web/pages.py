@@ -69,11 +69,11 @@ async def login_submit(request: web.Request) -> web.Response:
         return _login_form(request, "页面已过期,请重新输入", status=403)
     username, password = form.get("username", ""), form.get("password", "")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        return _login_form(request, "请输入用户名和密码", status=400)
+        return _login_form(request, "请输入用户名和密码")
     try:
         session = await check_login(request, username.strip()[:32], password[:256])
-    except HallError as e:
-        return _login_form(request, e.message, status=e.status)
+    except HallError as e:  # shown on the form; the form itself was delivered fine
+        return _login_form(request, e.message)
     response = web.HTTPSeeOther(_safe_next(form.get("next")) or "/hall")
     set_session_cookie(response, session["token"], request.app[CONFIG].auth.session_hours * 3600)
     response.del_cookie(LOGIN_CSRF, path="/login")
