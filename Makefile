@@ -24,7 +24,7 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.test
 	scripts/apt-ensure $(TEST_DEBS)
-	$(PY) -m ruff check hall tests bench
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 bench: $(VENV)/.test
@@ -32,7 +32,7 @@ bench: $(VENV)/.test
 	$(PY) bench/run.py
 
 lint: $(VENV)/.test
-	$(PY) -m ruff check hall tests bench
+	$(PY) -m ruff check .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -144,8 +145,8 @@ def _banner(config: config_mod.Config, db_path: Path, host: str, port: int, admi
         f"Hall — {config.name}",
         f"  running at {base}   (database {db_path})",
         "  pages:",
-        *[f"    {name:<14} {base}{path}" for path, name in PAGES],
-        f"  API:             {base}/api/…  (README.md, section API)",
+        *[f"    {_pad(name, 22)} {base}{path}" for path, name in PAGES],
+        f"    {_pad('API', 22)} {base}/api/…  (README.md, section API)",
         "  first admin login:",
     ]
     if admin.password is not None and admin.source == "generated":
@@ -159,6 +160,12 @@ def _banner(config: config_mod.Config, db_path: Path, host: str, port: int, admi
         )
     lines.append("")
     print("\n".join(lines), flush=True)
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a terminal width, counting Chinese characters as two columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - used)
 
 
 # -- accounts and devices ------------------------------------------------------------------

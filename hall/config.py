@@ -6,10 +6,12 @@ only names what it changes and `python -m hall settings` can list them all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,15 +140,27 @@ class Config:
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def _sections(self) -> dict[str, Section]:
+        return {s.id: s for s in self.sections}
+
+    @cached_property
+    def _windows(self) -> dict[int, Window]:
+        return {w.no: w for w in self.windows}
+
+    @cached_property
+    def _serving(self) -> dict[str, tuple[int, ...]]:
+        return {s.id: tuple(w.no for w in self.windows if w.serves(s.id)) for s in self.sections}
+
     def section(self, section_id: str) -> Section | None:
-        return next((s for s in self.sections if s.id == section_id), None)
+        return self._sections.get(section_id)
 
     def window(self, no: int) -> Window | None:
-        return next((w for w in self.windows if w.no == no), None)
+        return self._windows.get(no)
 
     def service_seconds(self, section: Section) -> float:
         """Service time assumed for `section` until real services are measured."""
@@ -154,7 +168,7 @@ class Config:
 
     def serving(self, section_id: str) -> tuple[int, ...]:
         """Numbers of the windows that serve a section."""
-        return tuple(w.no for w in self.windows if w.serves(section_id))
+        return self._serving.get(section_id, ())
 
     def db_path(self) -> Path:
         path = Path(self.server.db)
@@ -172,7 +186,7 @@ def load(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     config = parse(raw)
-    return Config(**{**config.__dict__, "path": path.resolve()})
+    return dataclasses.replace(config, path=path.resolve())
 
 
 def parse(raw: dict[str, Any]) -> Config:

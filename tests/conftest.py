@@ -11,6 +11,7 @@ from aiohttp import DummyCookieJar
 
 from hall import config as config_mod
 from hall.clock import FakeClock
+from hall.queue import store as queue_store
 from hall.server import create_app
 
 from .helpers import HallClient
@@ -48,4 +49,7 @@ def db_path(tmp_path: Path) -> Path:
 async def hall(aiohttp_client, config, clock, db_path) -> HallClient:
     app = create_app(config, clock=clock, db_path=db_path)
     client = await aiohttp_client(app, cookie_jar=DummyCookieJar())  # API callers send tokens, not cookies
-    return HallClient(client, clock)
+    hall = HallClient(client, clock)
+    yield hall
+    # Whatever a test did, the waiting counts must still match the tickets.
+    assert await queue_store.counts_drift(hall.db) == []

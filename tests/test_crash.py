@@ -13,6 +13,8 @@ import sqlite3
 import aiohttp
 import pytest
 
+from hall.queue.store import COUNTS_DRIFT_SQL
+
 from .server_process import ServerProcess, hall_cli
 
 CRASH_HALL = """
@@ -129,6 +131,8 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path):
                 for ticket_id, no in calls.items():
                     t = tickets[ticket_id]
                     assert t["status"] in ("called", "done") and t["window_no"] == no
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                    assert conn.execute(COUNTS_DRIFT_SQL).fetchall() == [], "waiting counts drifted"
                 numbers = [t["number"] for t in tickets.values()]
                 assert len(numbers) == len(set(numbers)), "a number was issued twice"
                 current = [t["window_no"] for t in tickets.values() if t["status"] in ("called", "serving")]

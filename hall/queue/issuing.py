@@ -118,7 +118,7 @@ def issue(tx: Tx, config: Config, req: IssueRequest) -> tuple[dict[str, Any], bo
                 raise Conflict(
                     "request_id_reused", "这个 request_id 已用于另一个业务板块的取号,请换一个新的 request_id"
                 )
-            return answer(tx, config, earlier), True
+            return answer(tx, config, earlier, store.count_ahead(tx, earlier)), True
     section = config.section(req.section)
     now_local = local(tx.now, tz)
     if not is_issuing(section, now_local, config):
@@ -164,7 +164,9 @@ def issue(tx: Tx, config: Config, req: IssueRequest) -> tuple[dict[str, Any], bo
             "issued_at": tx.now,
         },
     )
-    result = answer(tx, config, row)
+    # The newest ticket of its class: everyone of its class or higher waits before it.
+    ahead = store.waiting_count(tx, day, section.id, row["priority_class"]) - 1
+    result = answer(tx, config, row, ahead)
     tx.emit("ticket.issued", {"ticket": public_ticket(row, config), "ahead": result["ahead"]})
     if seq == section.warn_at and seq < section.daily_cap:
         tx.emit("section.nearly_full", {"section": section.id, "issued": seq, "cap": section.daily_cap})
@@ -173,13 +175,14 @@ def issue(tx: Tx, config: Config, req: IssueRequest) -> tuple[dict[str, Any], bo
     return result, False
 
 
-def answer(tx: Tx, config: Config, row: store.Row) -> dict[str, Any]:
+def answer(tx: Tx, config: Config, row: store.Row, ahead: int) -> dict[str, Any]:
     """The issue answer: the ticket with people ahead, estimated wait and its secret token."""
     section = config.section(row["section"])
     serving = config.serving(section.id)
-    ahead = store.count_ahead(tx, row) if row["status"] == "waiting" else None
     wait = None
-    if ahead is not None:
+    if row["status"] != "waiting":
+        ahead = None
+    else:
         measured = store.average_service(tx, section.id, tx.now - RECENT_S, config.queue.estimate_sample)
         opened = store.open_windows(tx, serving)
         wait = expected_wait(ahead, measured, config.service_seconds(section), opened, len(serving))

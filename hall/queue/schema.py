@@ -4,6 +4,9 @@ The hall's layout (sections, windows) lives in config; the database keeps
 what changes during the day. A ticket's number is unique per business day by
 constraint, so no crash or race can hand out the same number twice, and a
 window can hold at most one called or serving ticket by a partial index.
+`queue_counts` keeps how many tickets wait per section and class, updated in
+the same transaction as every ticket change, so issuing does not slow down
+as the queue grows.
 """
 
 from ..storage import Schema
@@ -56,6 +59,13 @@ SCHEMA = Schema(
         CREATE INDEX tickets_id_number ON tickets (id_number, day) WHERE id_number IS NOT NULL;
         CREATE INDEX tickets_phone ON tickets (phone, day) WHERE phone IS NOT NULL;
         CREATE INDEX tickets_served ON tickets (section, finished_at) WHERE status = 'done';
+        CREATE TABLE queue_counts (
+            day TEXT NOT NULL,
+            section TEXT NOT NULL,
+            priority_class INTEGER NOT NULL,
+            waiting INTEGER NOT NULL,
+            PRIMARY KEY (day, section, priority_class)
+        );
         CREATE TABLE windows (
             no INTEGER PRIMARY KEY,
             state TEXT NOT NULL DEFAULT 'closed',

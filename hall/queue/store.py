@@ -14,12 +14,12 @@ from ..storage import Database, Tx
 
 Row = sqlite3.Row
 
-# A waiting ticket's position: tickets of a higher class, or of its class
-# and earlier in the queue, are called before it.
+# A waiting ticket's position in its section: tickets of a higher class, or
+# of its class and earlier in the queue, are called before it. (A comprehensive
+# window may still call another section first: it is an estimate.)
 AHEAD_SQL = """
     SELECT COUNT(*) FROM tickets
     WHERE day = :day AND section = :section AND status = 'waiting' AND id != :id
-      AND (target_window IS NULL OR target_window = :target)
       AND (priority_class > :class
            OR (priority_class = :class AND (queue_key < :key OR (queue_key = :key AND id < :id))))
 """
@@ -40,7 +40,6 @@ def ahead_params(row: Row | dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "class": row["priority_class"],
         "key": row["queue_key"],
-        "target": row["target_window"],
     }
 
 
@@ -75,11 +74,14 @@ def insert_ticket(tx: Tx, fields: dict[str, Any]) -> Row:
     columns = ", ".join(fields)
     marks = ", ".join("?" for _ in fields)
     cur = tx.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(fields.values()))
-    return ticket(tx, cur.lastrowid)
+    row = ticket(tx, cur.lastrowid)
+    _count_waiting(tx, None, row)
+    return row
 
 
 def update_ticket(tx: Tx, ticket_id: int, expect: tuple[str, ...], **fields: Any) -> Row:
     """Change a ticket only if it is still in one of the `expect` states."""
+    before = ticket(tx, ticket_id)
     assignments = ", ".join(f"{k} = ?" for k in fields)
     marks = ", ".join("?" for _ in expect)
     cur = tx.execute(
@@ -88,7 +90,39 @@ def update_ticket(tx: Tx, ticket_id: int, expect: tuple[str, ...], **fields: Any
     )
     if cur.rowcount != 1:
         raise RuntimeError(f"ticket {ticket_id} left states {expect} under the writer")
-    return ticket(tx, ticket_id)
+    after = ticket(tx, ticket_id)
+    _count_waiting(tx, before, after)
+    return after
+
+
+def _count_waiting(tx: Tx, before: Row | None, after: Row) -> None:
+    """Keep queue_counts equal to the waiting tickets per day, section and class."""
+    old = (
+        (before["day"], before["section"], before["priority_class"])
+        if before and before["status"] == "waiting"
+        else None
+    )
+    new = (after["day"], after["section"], after["priority_class"]) if after["status"] == "waiting" else None
+    if old == new:
+        return
+    if old is not None:
+        tx.execute(
+            "UPDATE queue_counts SET waiting = waiting - 1 WHERE day = ? AND section = ? AND priority_class = ?", old
+        )
+    if new is not None:
+        tx.execute(
+            "INSERT INTO queue_counts (day, section, priority_class, waiting) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (day, section, priority_class) DO UPDATE SET waiting = waiting + 1",
+            new,
+        )
+
+
+def waiting_count(tx: Tx, day: str, section: str, min_class: int) -> int:
+    """Tickets waiting in a section with at least `min_class` priority."""
+    return tx.value(
+        "SELECT COALESCE(SUM(waiting), 0) FROM queue_counts WHERE day = ? AND section = ? AND priority_class >= ?",
+        (day, section, min_class),
+    )
 
 
 def count_ahead(tx: Tx, row: Row) -> int:
@@ -202,7 +236,7 @@ async def section_counts(db: Database, day: str) -> dict[str, dict[str, int]]:
     """Per section: tickets waiting now, and numbers issued today (by prefix)."""
     counts: dict[str, dict[str, int]] = {}
     for row in await db.fetchall(
-        "SELECT section, COUNT(*) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY section", (day,)
+        "SELECT section, SUM(waiting) FROM queue_counts WHERE day = ? GROUP BY section", (day,)
     ):
         counts.setdefault(row[0], {})["waiting"] = row[1]
     for row in await db.fetchall("SELECT prefix, MAX(seq) FROM tickets WHERE day = ? GROUP BY prefix", (day,)):
@@ -251,3 +285,20 @@ async def waiting_for(db: Database, day: str, sections: tuple[str, ...], window_
         "ORDER BY priority_class DESC, queue_key, id LIMIT ?",
         (day, *sections, window_no, limit),
     )
+
+
+# Where queue_counts disagrees with the tickets: empty when right (a consistency check).
+COUNTS_DRIFT_SQL = """
+    SELECT COALESCE(t.day, c.day) AS day, COALESCE(t.section, c.section) AS section,
+           COALESCE(t.priority_class, c.priority_class) AS priority_class,
+           COALESCE(t.n, 0) AS actual, COALESCE(c.waiting, 0) AS counted
+    FROM (SELECT day, section, priority_class, COUNT(*) AS n FROM tickets WHERE status = 'waiting'
+          GROUP BY day, section, priority_class) t
+    FULL OUTER JOIN queue_counts c
+      ON c.day = t.day AND c.section = t.section AND c.priority_class = t.priority_class
+    WHERE COALESCE(t.n, 0) != COALESCE(c.waiting, 0)
+"""
+
+
+async def counts_drift(db: Database) -> list[tuple]:
+    return [tuple(r) for r in await db.fetchall(COUNTS_DRIFT_SQL)]

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 from aiohttp import DummyCookieJar
 
+from hall.queue import store as queue_store
 from hall.server import create_app
 
 from ..conftest import at
@@ -22,7 +23,9 @@ async def big_hall(aiohttp_client, config, clock, db_path) -> HallClient:
     """The test hall with caps high enough for hundreds of tickets."""
     sections = tuple(dataclasses.replace(s, daily_cap=2000, warn_at=1900) for s in config.sections)
     app = create_app(dataclasses.replace(config, sections=sections), clock=clock, db_path=db_path)
-    return HallClient(await aiohttp_client(app, cookie_jar=DummyCookieJar()), clock)
+    hall = HallClient(await aiohttp_client(app, cookie_jar=DummyCookieJar()), clock)
+    yield hall
+    assert await queue_store.counts_drift(hall.db) == []
 
 
 async def test_a_number_is_issued_once_even_when_kiosks_issue_at_the_same_instant(hall: HallClient):
