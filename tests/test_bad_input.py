@@ -141,6 +141,10 @@ async def test_wrong_method_and_unknown_ticket(hall: HallClient, before):
     assert status == 401
     status, answer = await hall.get("/api/tickets/1?token=guess")
     assert status == 404
+    status, answer = await hall.get("/api/tickets/1?token=号票")
+    assert status == 404 and answer["error"]["code"] == "ticket_not_found"
+    status, answer = await hall.post("/api/tickets/1/cancel", {"token": "号票"})
+    assert status == 404
     status, answer = await hall.get("/api/tickets?status=lost", hall.staff)
     assert status == 400 and answer["error"]["field"] == "status"
     status, answer = await hall.get("/api/events?after=-1", hall.staff)

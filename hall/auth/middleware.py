@@ -112,5 +112,5 @@ async def _check_csrf(request: web.Request, principal: Principal) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type == "application/x-www-form-urlencoded":
         sent = (await request.post()).get("csrf_token")
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, principal.csrf_token or ""):
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), (principal.csrf_token or "").encode()):
         raise Forbidden("csrf_failed", "页面已过期,请刷新后重试")

@@ -27,7 +27,9 @@ from .rules import RECENT_S, check_lane, expected_wait, format_number
 
 ISSUE_FIELDS = ("section", "request_id", "priority", "id_number", "phone", "channel")
 REMOTE_CHANNELS = ("web", "wechat")
-STAFF_CHANNELS = ("reception", "phone")
+# Staff at reception may record how the citizen asked (e.g. by phone); they
+# vouch for it, as for the priority lanes.
+STAFF_CHANNELS = ("reception", "phone", "kiosk", "web", "wechat")
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,11 @@ def parse_issue(body: dict[str, Any], who: Principal | None, config: Config, now
             raise BadRequest("invalid_field", "手机号码不正确,应为 11 位手机号", field="phone")
     if channel in REMOTE_CHANNELS and phone is None:
         raise BadRequest("invalid_field", "远程取号需要填写手机号码,以便通知您", field="phone")
-    lane = _elderly_lane(lane, id_number, channel, config, local(now, config.tz).date())
-    issuer = who.key if who is not None else f"anonymous:{channel}"
+    vouched = who is not None and who.kind == "user"
+    lane = _elderly_lane(lane, id_number, vouched, config, local(now, config.tz).date())
+    # Without an account, a request_id is the citizen's own only together with
+    # their phone: nobody else can replay it to obtain their ticket and token.
+    issuer = who.key if who is not None else f"citizen:{phone}"
     return IssueRequest(section_id, channel, issuer, request_id, lane, id_number, phone)
 
 
@@ -87,12 +92,12 @@ def _channel(asked: str | None, who: Principal | None) -> str:
     return asked
 
 
-def _elderly_lane(lane: str | None, id_number: str | None, channel: str, config: Config, today: dt.date) -> str | None:
+def _elderly_lane(lane: str | None, id_number: str | None, vouched: bool, config: Config, today: dt.date) -> str | None:
     """The elderly lane is proven by the ID number, or vouched for by staff at reception."""
     policy = config.queue.priority
     age = age_on(id_number, today) if id_number else None
     if lane == "elderly":
-        if age is None and channel not in STAFF_CHANNELS:
+        if age is None and not vouched:
             raise BadRequest("priority_not_eligible", "老年人绿色通道需要刷身份证或填写身份证号码", field="id_number")
         if age is not None and age < policy.elderly_age:
             raise BadRequest(

@@ -168,7 +168,12 @@ def current_ticket(tx: Tx, window_no: int) -> Row | None:
 
 
 def ensure_windows(tx: Tx, numbers: list[int]) -> None:
-    tx.conn.executemany("INSERT OR IGNORE INTO windows (no) VALUES (?)", [(n,) for n in numbers])
+    """Give every window of the config its runtime row (closed) on start."""
+    known = {r[0] for r in tx.all("SELECT no FROM windows")}
+    for no in numbers:
+        if no not in known:
+            tx.execute("INSERT INTO windows (no) VALUES (?)", (no,))
+            tx.emit("window.added", {"window": {"no": no}})
 
 
 def window(tx: Tx, no: int) -> Row | None:

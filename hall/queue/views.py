@@ -62,7 +62,7 @@ async def _ticket_for(request: web.Request, token: Any) -> store.Row:
         return row
     if token is None:
         raise Unauthorized("unauthenticated", "查看号票需要登录,或提供号票上的查询码 token")
-    if row is None or not isinstance(token, str) or not hmac.compare_digest(row["token"], token):
+    if row is None or not isinstance(token, str) or not hmac.compare_digest(row["token"].encode(), token.encode()):
         raise NotFound("ticket_not_found", "没有这张号票,或查询码不正确")
     return row
 

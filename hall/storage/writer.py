@@ -159,7 +159,11 @@ class Writer:
                         self._queue.put(_STOP)
                         break
                     batch.append(more)
-                self._run_batch(conn, batch)
+                try:
+                    self._run_batch(conn, batch)
+                except Exception as e:  # the writer must outlive any failure, or every later write would hang
+                    log.exception("write batch failed unexpectedly")
+                    self._abort(conn, batch, e)
         finally:
             conn.close()
 

@@ -65,7 +65,7 @@ def _login_form(request: web.Request, error: str | None, status: int = 200) -> w
 async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF, "")
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_form(request, "页面已过期,请重新输入", status=403)
     username, password = form.get("username", ""), form.get("password", "")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:

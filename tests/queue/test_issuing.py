@@ -165,6 +165,25 @@ async def test_priority_ticket_is_ahead_of_ordinary_ones(hall: HallClient):
     assert later["ahead"] == 4
 
 
+async def test_a_citizen_s_request_id_cannot_be_replayed_by_someone_else(hall: HallClient):
+    mine = {"section": "C", "request_id": "r-1", "phone": "13800138000"}
+    first = await hall.post("/api/tickets", mine)
+    again = await hall.post("/api/tickets", mine)
+    assert (first[0], again[0]) == (201, 200) and again[1]["token"] == first[1]["token"]
+    status, other = await hall.post("/api/tickets", {**mine, "phone": "13900139000"})
+    assert status == 201 and other["id"] != first[1]["id"] and other["token"] != first[1]["token"]
+
+
+async def test_staff_record_how_the_citizen_asked(hall: HallClient):
+    staff = await hall.user("staff")
+    status, body = await hall.post("/api/tickets", {"section": "C", "channel": "phone"}, staff)
+    assert status == 201 and body["channel"] == "phone"
+    status, body = await hall.post("/api/tickets", {"section": "C", "channel": "web"}, staff)
+    assert status == 400 and body["error"]["field"] == "phone"  # a remote ticket still needs the phone
+    status, body = await hall.post("/api/tickets", {"section": "C", "channel": "appointment"}, staff)
+    assert status == 400 and body["error"]["field"] == "channel"
+
+
 async def test_remote_ticket_needs_a_phone_and_is_masked_in_answers(hall: HallClient):
     status, body = await hall.post("/api/tickets", {"section": "C", "channel": "wechat"})
     assert status == 400 and body["error"]["field"] == "phone"

@@ -12,6 +12,7 @@ async def test_open_signs_the_staff_member_in_and_close_signs_out(hall: HallClie
     status, body = await hall.act(staff, 2, "close")
     assert status == 200 and body["window"]["state"] == "closed" and body["window"]["staff"] is None
     assert await hall.event_types() == [
+        *["window.added"] * 4,
         "user.created",
         "session.opened",
         "window.opened",
