@@ -10,7 +10,7 @@ from ..config import Config
 from ..storage import Database
 from . import store
 from .present import ticket_json, window_json
-from .rules import RECENT_S, expected_wait
+from .rules import RECENT_S, UNFINISHED, expected_wait
 
 
 async def hall(db: Database, config: Config, now: float) -> dict[str, Any]:
@@ -80,10 +80,15 @@ def _by_window(rows: list[store.Row]) -> tuple[dict[int, store.Row], dict[int, l
 
 
 async def ticket_with_wait(db: Database, config: Config, row: store.Row, now: float) -> dict[str, Any]:
-    """A ticket as its holder sees it: with people ahead and the expected wait while it waits."""
-    extra: dict[str, Any] = {"ahead": None, "estimated_wait_s": None}
+    """A ticket as its holder sees it: with people ahead and the expected wait while it waits.
+
+    A ticket of an earlier day that was never served has expired: it is kept,
+    but nobody will call it any more.
+    """
+    expired = row["day"] != business_day(now, config.tz) and row["status"] in UNFINISHED
+    extra: dict[str, Any] = {"ahead": None, "estimated_wait_s": None, "expired": expired}
     section = config.section(row["section"])
-    if row["status"] == "waiting" and section is not None:
+    if row["status"] == "waiting" and section is not None and not expired:
         ahead = await store.ahead_of(db, row)
         serving = config.serving(section.id)
         measured = (await store.average_services(db, [section.id], now - RECENT_S, config.queue.estimate_sample)).get(
@@ -92,6 +97,7 @@ async def ticket_with_wait(db: Database, config: Config, row: store.Row, now: fl
         states = {r["no"]: r["state"] for r in await store.windows_state(db)}
         opened = sum(1 for no in serving if states.get(no) == "open")
         extra = {
+            **extra,
             "ahead": ahead,
             "estimated_wait_s": expected_wait(ahead, measured, config.service_seconds(section), opened, len(serving)),
         }

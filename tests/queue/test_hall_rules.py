@@ -119,7 +119,9 @@ async def test_numbering_restarts_at_local_midnight_and_keeps_yesterday(hall: Ha
     hall.clock.set(at("2026-11-24 00:00:05"))  # 16:00:05 UTC: a new day in Shanghai
     today = await hall.issue("C")
     assert today["number"] == "C001" and today["day"] == "2026-11-24"
-    assert (await hall.ticket(yesterday[1]["id"]))["day"] == "2026-11-23"
+    old = await hall.ticket(yesterday[1]["id"])
+    assert (old["day"], old["status"], old["expired"], old["ahead"]) == ("2026-11-23", "waiting", True, None)
+    assert (await hall.ticket(today["id"]))["expired"] is False
     assert (await hall.counts())[0] == 3  # nothing deleted
     assert (await hall.call(staff, 4))["id"] == today["id"]  # yesterday's queue is not called today
     await hall.act(staff, 4, "finish")
