@@ -172,7 +172,7 @@ def issue(tx: Tx, config: Config, req: IssueRequest) -> tuple[dict[str, Any], bo
     # The newest ticket of its class: everyone of its class or higher waits before it.
     ahead = store.waiting_count(tx, day, section.id, row["priority_class"]) - 1
     result = answer(tx, config, row, ahead)
-    tx.emit("ticket.issued", {"ticket": public_ticket(row, config), "ahead": result["ahead"]})
+    tx.emit("ticket.issued", {"ticket": public_ticket(row, config), "ahead": result["ahead"], "channel": req.channel})
     if seq == section.warn_at and seq < section.daily_cap:
         tx.emit("section.nearly_full", {"section": section.id, "issued": seq, "cap": section.daily_cap})
     if seq == section.daily_cap:

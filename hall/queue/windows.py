@@ -45,15 +45,27 @@ def state(tx: Tx, config: Config, no: int, ticket: store.Row | None = None) -> d
     }
 
 
-def _window_event(tx: Tx, type_: str, window: Window, row: store.Row) -> None:
+def _window_event(tx: Tx, type_: str, window: Window, state_: str, staff_row: store.Row) -> None:
+    """A window event names the staff member on duty (for `closed`: the one who just left)."""
     staff = None
-    if row["staff_user_id"] is not None:
-        staff = {"name": row["staff_name"], "staff_no": row["staff_no"]}
-    tx.emit(type_, {"window": {"no": window.no, "name": window.name, "state": row["state"], "staff": staff}})
+    if staff_row["staff_user_id"] is not None:
+        staff = {"id": staff_row["staff_user_id"], "name": staff_row["staff_name"], "staff_no": staff_row["staff_no"]}
+    tx.emit(type_, {"window": {"no": window.no, "name": window.name, "state": state_, "staff": staff}})
 
 
-def _ticket_event(tx: Tx, type_: str, config: Config, ticket: store.Row, window: Window, **extra: Any) -> None:
-    tx.emit(type_, {"ticket": public_ticket(ticket, config), "window": {"no": window.no, "name": window.name}, **extra})
+def _ticket_event(
+    tx: Tx, type_: str, config: Config, ticket: store.Row, window: Window, who: Principal, **extra: Any
+) -> None:
+    """A ticket event at a window names the window and the staff member (user id) who acted."""
+    tx.emit(
+        type_,
+        {
+            "ticket": public_ticket(ticket, config),
+            "window": {"no": window.no, "name": window.name},
+            "staff": who.id,
+            **extra,
+        },
+    )
 
 
 # -- opening hours of a window ------------------------------------------------------
@@ -73,7 +85,7 @@ def open_window(tx: Tx, config: Config, no: int, who: Principal) -> dict[str, An
     if elsewhere is not None:
         raise Conflict("already_at_window", f"您已在 {elsewhere} 号窗口上岗,请先关闭该窗口")
     store.update_window(tx, no, state="open", staff_user_id=who.id, opened_at=tx.now, paused_at=None, priority_streak=0)
-    _window_event(tx, "window.opened", window, store.window(tx, no))
+    _window_event(tx, "window.opened", window, "open", store.window(tx, no))
     return state(tx, config, no)
 
 
@@ -81,7 +93,7 @@ def pause(tx: Tx, config: Config, no: int, who: Principal) -> dict[str, Any]:
     window, row = _signed_in(tx, config, no, who)
     if row["state"] == "open":
         store.update_window(tx, no, state="paused", paused_at=tx.now)
-        _window_event(tx, "window.paused", window, store.window(tx, no))
+        _window_event(tx, "window.paused", window, "paused", row)
     return state(tx, config, no)
 
 
@@ -89,7 +101,7 @@ def resume(tx: Tx, config: Config, no: int, who: Principal) -> dict[str, Any]:
     window, row = _signed_in(tx, config, no, who)
     if row["state"] == "paused":
         store.update_window(tx, no, state="open", paused_at=None)
-        _window_event(tx, "window.resumed", window, store.window(tx, no))
+        _window_event(tx, "window.resumed", window, "open", row)
     return state(tx, config, no)
 
 
@@ -108,7 +120,7 @@ def close(tx: Tx, config: Config, no: int, who: Principal) -> dict[str, Any]:
             f"当前号票 {current['number']}({STATUS_NAMES[current['status']]})尚未处理完,请先办结、挂起或转窗",
         )
     store.update_window(tx, no, state="closed", staff_user_id=None, opened_at=None, paused_at=None)
-    _window_event(tx, "window.closed", window, store.window(tx, no))
+    _window_event(tx, "window.closed", window, "closed", row)
     return state(tx, config, no)
 
 
@@ -158,7 +170,7 @@ def call(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | None 
     )
     if not call_back:
         store.update_window(tx, no, priority_streak=next_streak(row["priority_streak"], chosen))
-    _ticket_event(tx, "ticket.called", config, ticket, window, call_back=call_back)
+    _ticket_event(tx, "ticket.called", config, ticket, window, who, call_back=call_back)
     return state(tx, config, no, ticket)
 
 
@@ -214,7 +226,7 @@ def recall(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | Non
     if current["recalls"] >= limit:
         raise Conflict("recall_limit_reached", f"{current['number']} 号已重呼 {limit} 次,请按过号处理", limit=limit)
     ticket = store.update_ticket(tx, current["id"], ("called",), recalls=current["recalls"] + 1, called_at=tx.now)
-    _ticket_event(tx, "ticket.recalled", config, ticket, window, recalls=ticket["recalls"])
+    _ticket_event(tx, "ticket.recalled", config, ticket, window, who, recalls=ticket["recalls"])
     return state(tx, config, no, ticket)
 
 
@@ -222,7 +234,7 @@ def start(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | None
     window, _ = _signed_in(tx, config, no, who)
     current = _current(tx, no, "start", ticket_id)
     ticket = store.update_ticket(tx, current["id"], ("called",), status="serving", started_at=tx.now)
-    _ticket_event(tx, "ticket.started", config, ticket, window)
+    _ticket_event(tx, "ticket.started", config, ticket, window, who)
     return state(tx, config, no, ticket)
 
 
@@ -230,7 +242,7 @@ def no_show(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | No
     window, _ = _signed_in(tx, config, no, who)
     current = _current(tx, no, "no-show", ticket_id)
     ticket = store.update_ticket(tx, current["id"], ("called",), status="missed", missed_at=tx.now)
-    _ticket_event(tx, "ticket.missed", config, ticket, window)
+    _ticket_event(tx, "ticket.missed", config, ticket, window, who)
     return state(tx, config, no, ticket)
 
 
@@ -239,7 +251,7 @@ def hold(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | None 
     window, _ = _signed_in(tx, config, no, who)
     current = _current(tx, no, "hold", ticket_id)
     ticket = store.update_ticket(tx, current["id"], ("called", "serving"), status="held", held_at=tx.now)
-    _ticket_event(tx, "ticket.held", config, ticket, window)
+    _ticket_event(tx, "ticket.held", config, ticket, window, who)
     return state(tx, config, no, ticket)
 
 
@@ -279,9 +291,9 @@ def finish(
         config,
         ticket,
         window,
+        who,
         outcome=outcome,
         matter=matter,
-        staff_user_id=who.id,
         assisted_by=helper["id"] if helper else None,
     )
     return state(tx, config, no, ticket)
@@ -327,7 +339,7 @@ def transfer(
         started_at=None,
     )
     _ticket_event(
-        tx, "ticket.transferred", config, ticket, window, from_section=current["section"], to_window=to_window
+        tx, "ticket.transferred", config, ticket, window, who, from_section=current["section"], to_window=to_window
     )
     return state(tx, config, no, ticket)
 
@@ -357,5 +369,7 @@ def requeue(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int) -> 
         staff_user_id=None,
         target_window=None,
     )
-    _ticket_event(tx, "ticket.requeued", config, ticket, window, behind=min(len(keys), config.queue.requeue_behind))
+    _ticket_event(
+        tx, "ticket.requeued", config, ticket, window, who, behind=min(len(keys), config.queue.requeue_behind)
+    )
     return state(tx, config, no, ticket)
