@@ -19,10 +19,15 @@ $(VENV)/.test: $(VENV)/.runtime requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
+# axe-core, which the browser tests inject into every page
+tests/web/node_modules/.installed: tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(VENV)/.runtime
 	$(PY) -m hall serve --config $(CONFIG)
 
-test: $(VENV)/.test
+test: $(VENV)/.test tests/web/node_modules/.installed
 	scripts/apt-ensure $(TEST_DEBS)
 	$(PY) -m ruff check .
 	$(PY) -m pytest

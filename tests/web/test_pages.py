@@ -1,13 +1,14 @@
 """The staff login and the hall overview, as a person sees them in a browser."""
 
 from ..helpers import PASSWORD, HallClient
+from .a11y import serious_violations, snapshot
 
 
 def url(hall: HallClient, path: str) -> str:
     return str(hall.client.make_url(path))
 
 
-async def test_staff_log_in_and_see_the_hall(hall: HallClient, page, tmp_path):
+async def test_staff_log_in_and_see_the_hall(hall: HallClient, page):
     await hall.create_user("wangfang", "staff", staff_no="0007", display_name="王芳")
     await hall.issue("A")
     await page.goto(url(hall, "/hall"))
@@ -16,7 +17,8 @@ async def test_staff_log_in_and_see_the_hall(hall: HallClient, page, tmp_path):
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
     await page.wait_for_url("**/hall")
-    await page.screenshot(path=tmp_path / "hall.png", full_page=True)
+    await snapshot(page, "hall")
+    assert await serious_violations(page) == []
     body = await page.inner_text("main")
     assert "大厅概况" in body and "综合受理" in body and "不动产登记" in body
     row = await page.inner_text("tbody tr:first-child")
@@ -31,6 +33,8 @@ async def test_staff_log_in_and_see_the_hall(hall: HallClient, page, tmp_path):
 async def test_wrong_password_is_told_in_chinese(hall: HallClient, page):
     await hall.create_user("wangfang")
     await page.goto(url(hall, "/login"))
+    await snapshot(page, "login")
+    assert await serious_violations(page) == []
     await page.fill("input[name=username]", "wangfang")
     await page.fill("input[name=password]", "not-the-password")
     await page.click("button[type=submit]")
