@@ -8,6 +8,8 @@ declaration admits nobody, so a forgotten check fails closed.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,7 @@ from . import store
 from .principal import Access, Principal
 
 COOKIE = "hall_session"
+DEVICE_COOKIE = "hall_device"  # a kiosk, screen or pad browser, enrolled once with its token
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CACHE_SECONDS = 10.0
@@ -100,12 +103,24 @@ async def _principal(request: web.Request, auth: Authenticator, cookie: bool) ->
         if principal is None:
             raise Unauthorized("invalid_token", "访问令牌无效、已过期或已被吊销,请重新登录")
         return principal
-    token = request.cookies.get(COOKIE) if cookie else None
+    if not cookie:
+        return None
+    token = request.cookies.get(COOKIE)
     if token:
         principal = await auth.resolve(token)
         if principal is not None and principal.kind == "user":
-            return Principal(**{**principal.__dict__, "via_cookie": True})
+            return dataclasses.replace(principal, via_cookie=True)
+    token = request.cookies.get(DEVICE_COOKIE)
+    if token:
+        principal = await auth.resolve(token)
+        if principal is not None and principal.kind == "device":
+            return dataclasses.replace(principal, via_cookie=True, csrf_token=device_csrf(token))
     return None
+
+
+def device_csrf(token: str) -> str:
+    """The CSRF token of a device page: derived from the device token, which only the cookie holds."""
+    return hashlib.sha256(b"hall-device-csrf:" + token.encode()).hexdigest()[:32]
 
 
 async def _check_csrf(request: web.Request, principal: Principal) -> None:

@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from ..auth import store as auth_store
-from ..auth.middleware import AUTHENTICATOR, COOKIE, PRINCIPAL
+from ..auth.middleware import AUTHENTICATOR, COOKIE, DEVICE_COOKIE, PRINCIPAL
 from ..auth.principal import ROLES, STAFF, access
 from ..auth.views import check_login, set_session_cookie
 from ..errors import HallError
@@ -91,6 +91,25 @@ async def logout_submit(request: web.Request) -> web.Response:
     raise response
 
 
+# Where an enrolled device's browser goes: each kind has its page.
+DEVICE_HOMES = {"kiosk": "/kiosk"}
+DEVICE_COOKIE_DAYS = 3650
+
+
+@access(public=True, session=False)
+async def enroll_device(request: web.Request) -> web.Response:
+    """`/device?token=hd_…`, opened once on a kiosk, screen or pad: remembers the device in a cookie."""
+    token = request.query.get("token", "")
+    device = await request.app[AUTHENTICATOR].resolve(token) if token.startswith("hd_") else None
+    if device is None or device.kind != "device":
+        return render_error(request, 401, "设备令牌无效或已被吊销,请联系管理员重新登记此设备")
+    response = web.HTTPSeeOther(DEVICE_HOMES.get(device.device_kind, "/"))
+    response.set_cookie(
+        DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Strict", path="/"
+    )
+    raise response
+
+
 @access(roles=STAFF)
 async def hall_page(request: web.Request) -> web.Response:
     data = await overview.hall(request.app[DB], request.app[CONFIG], request.app[CLOCK].now())
@@ -110,4 +129,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/login", login_submit, name="login_submit")
     r.add_post("/logout", logout_submit, name="logout_submit")
     r.add_get("/hall", hall_page, name="hall_page")
+    r.add_get("/device", enroll_device, name="enroll_device")
     r.add_static("/static", STATIC, name="static")
