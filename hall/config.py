@@ -49,6 +49,13 @@ AUTH_SETTINGS = (
     Setting("scrypt_n", 2**14, "scrypt cost parameter N for password hashes (a power of two)"),
 )
 
+APPOINTMENT_SETTINGS = (
+    Setting("days_ahead", 7, "Open days after today one may book (today's slots that have not started as well)"),
+    Setting("early_minutes", 30, "Check-in opens this many minutes before the slot (not before the section opens)"),
+    Setting("late_minutes", 15, "Check-in up to this many minutes after the slot start counts as on time"),
+    Setting("max_per_person_per_day", 2, "Active bookings one ID number may hold on one day, over all sections"),
+)
+
 SERVER_SETTINGS = (
     Setting("host", "127.0.0.1", "Address the server listens on"),
     Setting("port", 8080, "Port the server listens on"),
@@ -72,6 +79,8 @@ class Section:
     hours: tuple[tuple[int, int], ...]  # minutes after local midnight, [start, end)
     days: str = "workdays"
     service_minutes: int | None = None
+    appointment_slots: tuple[tuple[int, int], ...] = ()  # minutes after local midnight, [start, end), in order
+    appointment_capacity: int = 0  # bookings per slot
 
     def hours_text(self) -> str:
         return "、".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in self.hours)
@@ -118,6 +127,14 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class AppointmentSettings:
+    days_ahead: int
+    early_minutes: int
+    late_minutes: int
+    max_per_person_per_day: int
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str
     port: int
@@ -136,6 +153,7 @@ class Config:
     queue: QueueSettings
     auth: AuthSettings
     server: ServerSettings
+    appointments: AppointmentSettings
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
@@ -245,6 +263,7 @@ def parse(raw: dict[str, Any]) -> Config:
         queue=queue,
         auth=AuthSettings(**auth_values),
         server=ServerSettings(**server_values),
+        appointments=_appointments(_table(raw, "appointments")),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
     )
@@ -273,6 +292,7 @@ def _section(raw: Any, index: int) -> Section:
     service = raw.get("service_minutes")
     if service is not None and (not isinstance(service, int) or service < 1):
         raise ConfigError(f"{where}.service_minutes must be a positive whole number")
+    slots, capacity = _appointment_slots(raw, where, hours)
     return Section(
         id=sid,
         name=_get(raw, f"{where}.name", str, None),
@@ -281,6 +301,8 @@ def _section(raw: Any, index: int) -> Section:
         hours=hours,
         days=days,
         service_minutes=service,
+        appointment_slots=slots,
+        appointment_capacity=capacity,
     )
 
 
@@ -315,6 +337,41 @@ def _window(raw: Any, index: int, section_ids: list[str]) -> Window:
         comprehensive=comprehensive,
         area=_get(raw, f"{where}.area", str, ""),
     )
+
+
+def _appointment_slots(
+    raw: dict[str, Any], where: str, hours: tuple[tuple[int, int], ...]
+) -> tuple[tuple[tuple[int, int], ...], int]:
+    """A section's appointment slots (预约时段): each inside one of its issuing periods, none overlapping."""
+    listed = _get(raw, f"{where}.appointment_slots", list, [])
+    slots = tuple(sorted(_hours(s, f"{where}.appointment_slots") for s in listed))
+    capacity = _get(raw, f"{where}.appointment_capacity", int, 0)
+    if not slots:
+        if "appointment_capacity" in raw:
+            raise ConfigError(f"{where}.appointment_capacity is set but the section has no appointment_slots")
+        return (), 0
+    if capacity < 1:
+        raise ConfigError(f"{where}.appointment_capacity must be at least 1 when the section offers appointment_slots")
+    for start, end in slots:
+        if not any(a <= start and end <= b for a, b in hours):
+            raise ConfigError(
+                f"{where}.appointment_slots: {_hhmm(start)}-{_hhmm(end)} is not inside the section's hours"
+            )
+    for (_, end), (start, _) in zip(slots, slots[1:], strict=False):
+        if start < end:
+            raise ConfigError(f"{where}.appointment_slots: periods overlap at {_hhmm(start)}")
+    return slots, capacity
+
+
+def _appointments(raw: dict[str, Any]) -> AppointmentSettings:
+    values = _settings(raw, APPOINTMENT_SETTINGS, "appointments")
+    for key in ("days_ahead", "early_minutes", "late_minutes"):
+        _non_negative(values[key], f"appointments.{key}")
+    if values["days_ahead"] > 90:
+        raise ConfigError("appointments.days_ahead must be at most 90")
+    if values["max_per_person_per_day"] < 1:
+        raise ConfigError("appointments.max_per_person_per_day must be at least 1")
+    return AppointmentSettings(**values)
 
 
 def _hours(text: Any, where: str) -> tuple[int, int]:

@@ -41,6 +41,9 @@ class IssueRequest:
     lane: str | None = None
     id_number: str | None = None
     phone: str | None = None
+    # A checked-in appointment: its place was reserved when it was booked,
+    # so the daily cap does not refuse it.
+    reserved: bool = False
 
 
 def parse_issue(body: dict[str, Any], who: Principal | None, config: Config, now: float) -> IssueRequest:
@@ -136,7 +139,7 @@ def issue(tx: Tx, config: Config, req: IssueRequest) -> tuple[dict[str, Any], bo
         )
     day = business_day(tx.now, tz)
     seq = store.last_seq(tx, day, section.id)
-    if seq >= section.daily_cap:
+    if seq >= section.daily_cap and not req.reserved:
         raise Conflict(
             "daily_cap_reached", f"{section.name}今日号源已取完(每日 {section.daily_cap} 个),请改日再来或预约办理"
         )

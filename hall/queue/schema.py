@@ -75,5 +75,36 @@ SCHEMA = Schema(
             priority_streak INTEGER NOT NULL DEFAULT 0
         )
         """,
+        # 2: appointments (预约). At most one active booking per ID number,
+        # section and day by a partial unique index; the slot is kept as
+        # minutes after local midnight, so a changed config does not move it.
+        """
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            section TEXT NOT NULL,
+            day TEXT NOT NULL,
+            slot_start INTEGER NOT NULL,
+            slot_end INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            id_number TEXT NOT NULL,
+            status TEXT NOT NULL,
+            booked_by TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets (id),
+            on_time INTEGER,
+            booked_at REAL NOT NULL,
+            checked_in_at REAL,
+            cancelled_at REAL,
+            cancelled_by TEXT,
+            no_show_at REAL
+        );
+        CREATE INDEX appointments_slot ON appointments (day, section, slot_start, status);
+        CREATE UNIQUE INDEX appointments_one_active ON appointments (id_number, day, section)
+            WHERE status IN ('booked', 'checked_in');
+        CREATE INDEX appointments_person ON appointments (id_number, day);
+        CREATE INDEX appointments_phone ON appointments (phone, day);
+        CREATE INDEX appointments_booked ON appointments (day) WHERE status = 'booked'
+        """,
     ),
 )
