@@ -14,7 +14,7 @@ from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
 from .clock import Clock
 from .config import Config
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
-from .queue import appointment_sweep, appointment_views
+from .queue import appointment_sweep, appointment_views, stats_views
 from .queue import schema as queue_schema
 from .queue import store as queue_store
 from .queue import views as queue_views
@@ -38,6 +38,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
+    stats_views.setup_routes(app)
     appointment_views.setup_routes(app)
     events_view.setup_routes(app)
     pages.setup_routes(app)
