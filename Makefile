@@ -30,6 +30,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.test tests/web/node_modules/.installed
 	scripts/apt-ensure $(TEST_DEBS)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 bench: $(VENV)/.test
@@ -38,6 +39,7 @@ bench: $(VENV)/.test
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

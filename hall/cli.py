@@ -272,6 +272,9 @@ async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_p
         "queue": config_mod.QUEUE_SETTINGS,
         "queue.priority": config_mod.PRIORITY_SETTINGS,
         "auth": config_mod.AUTH_SETTINGS,
+        "kiosk": config_mod.KIOSK_SETTINGS,
+        "notify": config_mod.NOTIFY_SETTINGS,
+        "appointments": config_mod.APPOINTMENT_SETTINGS,
     }
     for table, settings in groups.items():
         print(f"[{table}]")

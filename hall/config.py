@@ -62,6 +62,26 @@ SERVER_SETTINGS = (
     Setting("db", "var/hall.db", "SQLite database file (relative paths are relative to the config file)"),
     Setting("max_body_kb", 256, "Largest request body accepted, in KiB"),
     Setting("access_log", False, "Write one log line per HTTP request"),
+    Setting(
+        "public_url", "", "Address citizens' phones reach the hall at, for QR codes (default: as the kiosk sees it)"
+    ),
+)
+
+KIOSK_SETTINGS = (
+    Setting("idle_seconds", 30, "A kiosk screen left untouched this long returns to the start"),
+    Setting("ticket_seconds", 20, "How long the kiosk shows a printed ticket"),
+)
+
+NOTIFY_SETTINGS = (
+    Setting("near_ahead", 3, "Tell a citizen (SMS / WeChat) when this many people or fewer are ahead; 0 turns it off"),
+    Setting("sender", "log", "How notifications are sent: log, or http (a JSON gateway for SMS / WeChat templates)"),
+    Setting("url", "", "The gateway address for sender = http; its key comes from HALL_NOTIFY_KEY"),
+    Setting("max_attempts", 6, "Sends of one notification before it is given up"),
+    Setting(
+        "near_text",
+        "【{hall}】您的号票 {number}({section})前面还有 {ahead} 人,请回到大厅留意叫号。",
+        "The turn-is-near message; {hall} {number} {section} {ahead} are filled in",
+    ),
 )
 
 PRIORITY_LANES = ("elderly", "disabled", "military", "pregnant")
@@ -141,6 +161,31 @@ class ServerSettings:
     db: str
     max_body_kb: int
     access_log: bool
+    public_url: str
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    idle_seconds: int
+    ticket_seconds: int
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    near_ahead: int
+    sender: str
+    url: str
+    max_attempts: int
+    near_text: str
+
+
+@dataclass(frozen=True)
+class Printer:
+    """A thermal ticket printer (ESC/POS over TCP, port 9100) beside a kiosk, named by the kiosk's device name."""
+
+    device: str
+    host: str
+    port: int = 9100
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,9 @@ class Config:
     auth: AuthSettings
     server: ServerSettings
     appointments: AppointmentSettings
+    kiosk: KioskSettings
+    notify: NotifySettings
+    printers: tuple[Printer, ...]
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
@@ -187,6 +235,9 @@ class Config:
     def serving(self, section_id: str) -> tuple[int, ...]:
         """Numbers of the windows that serve a section."""
         return self._serving.get(section_id, ())
+
+    def printer_for(self, device_name: str) -> Printer | None:
+        return next((p for p in self.printers if p.device == device_name), None)
 
     def db_path(self) -> Path:
         path = Path(self.server.db)
@@ -264,6 +315,9 @@ def parse(raw: dict[str, Any]) -> Config:
         auth=AuthSettings(**auth_values),
         server=ServerSettings(**server_values),
         appointments=_appointments(_table(raw, "appointments")),
+        kiosk=KioskSettings(**_settings(_table(raw, "kiosk"), KIOSK_SETTINGS, "kiosk")),
+        notify=_notify(_table(raw, "notify")),
+        printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
     )
@@ -336,6 +390,30 @@ def _window(raw: Any, index: int, section_ids: list[str]) -> Window:
         weights={k: float(v) for k, v in weights.items()},
         comprehensive=comprehensive,
         area=_get(raw, f"{where}.area", str, ""),
+    )
+
+
+def _notify(raw: dict[str, Any]) -> NotifySettings:
+    values = _settings(raw, NOTIFY_SETTINGS, "notify")
+    if values["sender"] not in ("log", "http"):
+        raise ConfigError("notify.sender must be log or http")
+    if values["sender"] == "http" and not values["url"].startswith(("http://", "https://")):
+        raise ConfigError("notify.url must be an http(s) address when notify.sender = http")
+    _non_negative(values["near_ahead"], "notify.near_ahead")
+    if values["max_attempts"] < 1:
+        raise ConfigError("notify.max_attempts must be at least 1")
+    return NotifySettings(**values)
+
+
+def _printer(raw: Any, index: int) -> Printer:
+    where = f"printers[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    port = _get(raw, f"{where}.port", int, 9100)
+    if not 0 < port < 65536:
+        raise ConfigError(f"{where}.port must be a TCP port")
+    return Printer(
+        device=_get(raw, f"{where}.device", str, None), host=_get(raw, f"{where}.host", str, None), port=port
     )
 
 

@@ -23,6 +23,8 @@ SCHEMA = Schema(
             payload TEXT NOT NULL
         )
         """,
+        # Reports read the events of a date range.
+        "CREATE INDEX events_at ON events (at)",
     ),
 )
 

@@ -56,6 +56,13 @@ def mask_id_number(value: str | None) -> str | None:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_name(name: str | None) -> str | None:
+    """张三 → 张*, 欧阳娜娜 → 欧***: the first character only."""
+    if not name:
+        return None
+    return name[:1] + "*" * (len(name) - 1)
+
+
 def mask_phone(value: str | None) -> str | None:
     if not value:
         return None

@@ -13,8 +13,12 @@ from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
 from .clock import Clock
 from .config import Config
+from .display import live
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
+from .outbox import schema as outbox_schema
+from .outbox.worker import worker_ctx
 from .queue import appointment_sweep, appointment_views, stats_views
+from .queue import pages as queue_pages
 from .queue import schema as queue_schema
 from .queue import store as queue_store
 from .queue import views as queue_views
@@ -22,7 +26,7 @@ from .storage import Database
 from .web import events_view, pages
 from .web.middleware import error_middleware, headers_middleware
 
-SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA]
+SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA, outbox_schema.SCHEMA]
 
 
 def create_app(config: Config, clock: Clock | None = None, db_path: str | Path | None = None) -> web.Application:
@@ -35,12 +39,15 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app[BUS] = events.EventBus()
     app[DB_PATH] = Path(db_path) if db_path else config.db_path()
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(worker_ctx)  # after the database: it reads and writes the outbox
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
     appointment_views.setup_routes(app)
+    queue_pages.setup_routes(app)
     events_view.setup_routes(app)
+    live.setup_routes(app)
     pages.setup_routes(app)
     return app
 

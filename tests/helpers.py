@@ -93,6 +93,12 @@ class HallClient:
         assert status in (200, 204), data
         return data["ticket"] if data else None
 
+    async def call_after_finish(self, headers: dict, no: int) -> dict | None:
+        """Finish the window's current ticket, then call the next one."""
+        status, data = await self.act(headers, no, "finish")
+        assert status == 200, data
+        return await self.call(headers, no)
+
     async def ticket(self, ticket_id: int) -> dict:
         staff = await self.viewer()
         status, body = await self.get(f"/api/tickets/{ticket_id}", staff)

@@ -42,6 +42,8 @@ def test_every_setting_has_a_default_and_help():
         config_mod.PRIORITY_SETTINGS,
         config_mod.AUTH_SETTINGS,
         config_mod.SERVER_SETTINGS,
+        config_mod.KIOSK_SETTINGS,
+        config_mod.NOTIFY_SETTINGS,
     ):
         for setting in group:
             assert setting.help and setting.default is not None

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from hall.personal import age_on, mask_id_number, mask_phone, normalize_id_number, normalize_phone
+from hall.personal import age_on, mask_id_number, mask_name, mask_phone, normalize_id_number, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,8 @@ def test_masks_keep_only_the_ends():
     assert mask_id_number("110101195001011239") == "1101**********1239"
     assert mask_phone("13800138000") == "138****8000"
     assert mask_phone(None) is None and mask_id_number("") is None
+
+
+@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("阿依古丽·买买提", "阿*******")])
+def test_names_keep_only_their_first_character(name, masked):
+    assert mask_name(name) == masked

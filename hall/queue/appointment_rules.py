@@ -71,11 +71,6 @@ def find_slot(section: Section, text: str) -> tuple[int, int] | None:
     return wanted if wanted in section.appointment_slots else None
 
 
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***: the first character only."""
-    return name[:1] + "*" * (len(name) - 1)
-
-
 def day_label(day: dt.date, today: dt.date) -> tuple[str, str]:
     """("11月24日", "明天 周二"): the date, and its weekday with 今天 / 明天 where it applies."""
     weekday = f"周{WEEKDAYS[day.weekday()]}"

@@ -19,7 +19,7 @@ from typing import Any
 from ..clock import business_day, iso, local
 from ..config import Config
 from ..errors import BadRequest, Conflict, NotFound
-from ..personal import age_on, mask_id_number, mask_phone, normalize_id_number, normalize_phone
+from ..personal import age_on, mask_id_number, mask_name, mask_phone, normalize_id_number, normalize_phone
 from ..storage import Tx
 from ..web import validation as v
 from . import appointment_store as astore
@@ -30,7 +30,6 @@ from .appointment_rules import (
     check_in_times,
     choose_for_phone,
     find_slot,
-    mask_name,
     new_code,
     slot_text,
 )

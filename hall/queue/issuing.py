@@ -21,7 +21,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..personal import age_on, normalize_id_number, normalize_phone
 from ..storage import Tx
 from ..web import validation as v
-from . import store
+from . import notices, store
 from .present import public_ticket, ticket_json
 from .rules import RECENT_S, check_lane, expected_wait, format_number
 
@@ -215,8 +215,11 @@ def cancel(tx: Tx, config: Config, ticket_id: int, by: str) -> dict[str, Any]:
         return ticket_json(row, config)
     if row["status"] not in ("waiting", "held", "missed"):
         raise Conflict("ticket_not_cancellable", f"{row['number']} 号正在办理或已办结,不能取消")
+    was_waiting = row["status"] == "waiting"
     row = store.update_ticket(
         tx, ticket_id, ("waiting", "held", "missed"), status="cancelled", cancelled_at=tx.now, target_window=None
     )
     tx.emit("ticket.cancelled", {"ticket": public_ticket(row, config), "by": by})
+    if was_waiting:
+        notices.queue_moved(tx, config, row["day"], row["section"])
     return ticket_json(row, config)

@@ -160,6 +160,15 @@ def waiting_keys(tx: Tx, day: str, section: str, priority_class: int) -> list[fl
     return [r[0] for r in rows]
 
 
+def queue_front(tx: Tx, day: str, section: str, limit: int) -> list[Row]:
+    """The first waiting tickets of a section, in the order AHEAD_SQL counts them."""
+    return tx.all(
+        "SELECT id, number, phone FROM tickets WHERE day = ? AND section = ? AND status = 'waiting' "
+        "ORDER BY priority_class DESC, queue_key, id LIMIT ?",
+        (day, section, limit),
+    )
+
+
 def current_ticket(tx: Tx, window_no: int) -> Row | None:
     return tx.one("SELECT * FROM tickets WHERE window_no = ? AND status IN ('called', 'serving')", (window_no,))
 

@@ -14,7 +14,7 @@ from ..clock import business_day
 from ..config import Config, Window
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..storage import Tx
-from . import store
+from . import notices, store
 from .present import public_ticket, ticket_json, window_json
 from .rules import ACTION_FROM, STATUS_NAMES, Candidate, choose_next, next_streak, requeue_key
 
@@ -170,6 +170,7 @@ def call(tx: Tx, config: Config, no: int, who: Principal, ticket_id: int | None 
     )
     if not call_back:
         store.update_window(tx, no, priority_streak=next_streak(row["priority_streak"], chosen))
+        notices.queue_moved(tx, config, day, ticket["section"])
     _ticket_event(tx, "ticket.called", config, ticket, window, who, call_back=call_back)
     return state(tx, config, no, ticket)
 

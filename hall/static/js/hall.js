@@ -44,6 +44,37 @@
     return m < 1 ? "马上" : "约 " + m + " 分钟";
   };
 
+  /**
+   * Run tasks (functions returning promises) one after another, in the order
+   * given. A page that sends its requests through one of these applies the
+   * answers in the order it asked, so an older answer never overwrites a newer.
+   */
+  Hall.serial = function () {
+    var chain = Promise.resolve();
+    function done() {}
+    return function (task) {
+      var result = chain.then(task);
+      chain = result.then(done, done);
+      return result;
+    };
+  };
+
+  /**
+   * A refresh through `serial` that is never queued twice: calls while one
+   * waits to start merge into it (bursts of events cost one request).
+   */
+  Hall.coalesced = function (serial, load) {
+    var queued = false;
+    return function () {
+      if (queued) return;
+      queued = true;
+      serial(function () {
+        queued = false;
+        return load();
+      });
+    };
+  };
+
   /** Set the text of an element by id (never HTML: data is not markup). */
   Hall.text = function (id, value) {
     var el = document.getElementById(id);

@@ -1,0 +1,213 @@
+"""A citizen at the kiosk, the same citizen's phone, and the window that calls them, in real browsers."""
+
+import re
+
+from playwright.async_api import expect
+
+from ..conftest import at
+from ..helpers import PASSWORD, HallClient
+from ..queue.appointment_helpers import book
+from .a11y import serious_violations, snapshot
+
+PHONE = {"width": 390, "height": 844}
+ELDER_ID = "110101195001011239"  # born 1950
+
+
+def url(hall: HallClient, path: str) -> str:
+    return str(hall.client.make_url(path))
+
+
+async def new_page(browser, viewport=None):
+    context = await browser.new_context(locale="zh-CN", viewport=viewport or {"width": 1920, "height": 1080})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.hall_errors = errors
+    return page
+
+
+async def enrol_kiosk(hall: HallClient, page) -> None:
+    token = (await hall.device("kiosk"))["Authorization"].split()[1]
+    await page.goto(url(hall, f"/device?token={token}"))
+    assert page.url.endswith("/kiosk")
+
+
+async def sign_in(hall: HallClient, page, username: str, next_path: str) -> None:
+    await page.goto(url(hall, f"/login?next={next_path}"))
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**{next_path}")
+
+
+async def test_elder_takes_a_ticket_is_followed_on_the_phone_and_called_at_the_window(hall: HallClient, browser):
+    await hall.create_user("liuyang", "staff", staff_no="0301", display_name="刘洋")
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    await snapshot(kiosk, "kiosk-home")
+    assert await serious_violations(kiosk) == []
+
+    # Elder mode: one tap, large type, fewer choices.
+    await kiosk.click("#elder-toggle")
+    assert await kiosk.get_attribute("#elder-toggle", "aria-pressed") == "true"
+    await snapshot(kiosk, "kiosk-elder")
+    assert await serious_violations(kiosk) == []
+    small = await kiosk.evaluate(
+        """() => [...document.querySelectorAll('#home *')].filter(e => e.offsetParent && e.childNodes.length
+             && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+             .map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize)]).filter(([, s]) => s < 32)"""
+    )
+    assert small == [], f"text under 32 px in elder mode: {small}"
+    await kiosk.click(".k-section[data-section=A]")
+    assert not await kiosk.is_visible("#lanes")  # fewer choices: the lane comes from the ID number
+    for digit in ELDER_ID:
+        await kiosk.click(f"#options [data-key='{digit}']")
+    assert await kiosk.input_value("#id-number") == ELDER_ID
+    await snapshot(kiosk, "kiosk-elder-id")
+    await kiosk.click("#issue")
+    await kiosk.wait_for_selector("#ticket:not([hidden])")
+    number = await kiosk.inner_text("#slip-number")
+    assert re.fullmatch(r"A\d{3}", number)
+    assert "老年人" in await kiosk.inner_text("#slip-lane")
+    assert "办理窗口 1、2 号" in await kiosk.inner_text("#slip")
+    await expect(kiosk.locator("#slip-qr")).to_have_attribute("src", re.compile(r"^/t/.+/qr\.svg$"))
+    assert await kiosk.locator("#slip-qr").evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    await snapshot(kiosk, "kiosk-ticket")
+    assert await serious_violations(kiosk) == []
+
+    # The citizen scans the QR code: the tracking page, on a phone.
+    qr_src = await kiosk.get_attribute("#slip-qr", "src")
+    token = qr_src.split("/")[2]
+    phone = await new_page(browser, PHONE)
+    await phone.goto(url(hall, f"/t/{token}"))
+    assert await phone.inner_text("#t-number") == number
+    await expect(phone.locator("#t-headline")).to_have_text("马上轮到您")
+    await snapshot(phone, "track-waiting")
+    assert await serious_violations(phone) == []
+
+    # The window calls it; the phone changes by itself, without a reload.
+    counter = await new_page(browser)
+    await sign_in(hall, counter, "liuyang", "/counter/2")
+    await counter.click("#open-window")
+    await counter.wait_for_selector("#desk:not([hidden])")
+    await counter.wait_for_selector(f"#waiting li:has-text('{number}')")
+    assert "绿色通道·老年人" in await counter.inner_text("#waiting")
+    await snapshot(counter, "counter-waiting")
+    assert await serious_violations(counter) == []
+    await counter.keyboard.press("c")  # the call-next shortcut
+    await expect(counter.locator("#cur-number")).to_have_text(number)
+    await expect(phone.locator("#t-headline")).to_have_text("请到 2 号窗口 办理")
+    assert (await phone.get_attribute("#track", "data-status")) == "called"
+    await snapshot(phone, "track-called")
+    await snapshot(counter, "counter-called")
+
+    # Start and finish at the window; the phone follows.
+    await counter.click("[data-action=start]")
+    await expect(phone.locator("#t-headline")).to_have_text(re.compile(r"^正在 2 号窗口"))
+    await counter.click("[data-action=finish]")
+    await counter.check("input[name=outcome][value=done]")
+    await counter.fill("#finish-matter", "居民身份证换领")
+    await snapshot(counter, "counter-finish-dialog")
+    await counter.click("#finish-form button[type=submit]")
+    await expect(counter.locator("#cur-number")).to_have_text("—")
+    await expect(phone.locator("#t-headline")).to_have_text("业务已办结")
+    await snapshot(phone, "track-done")
+    for page in (kiosk, phone, counter):
+        assert page.hall_errors == [], page.hall_errors
+        await page.context.close()
+
+
+async def test_counter_actions_with_keys_and_lists(hall: HallClient, browser):
+    await hall.create_user("zhou", "staff")
+    first = await hall.issue("A")
+    await hall.issue("B")
+    counter = await new_page(browser)
+    await sign_in(hall, counter, "zhou", "/counter/2")
+    await counter.click("#open-window")
+    await counter.wait_for_selector("#desk:not([hidden])")
+    assert await counter.inner_text("#waiting-count") == "2"
+    await counter.keyboard.press("c")
+    await expect(counter.locator("#cur-number")).to_have_text(first["number"])
+    await counter.keyboard.press("r")
+    await expect(counter.locator("#cur-recalls")).to_have_text(re.compile(r"^1 /"))
+    await counter.keyboard.press("m")  # no-show
+    await counter.wait_for_selector(f"#missed li:has-text('{first['number']}')")
+    await counter.click(f"#missed button[aria-label='恢复排队 {first['number']}']")
+    await counter.wait_for_selector(f"#waiting li:has-text('{first['number']}')")
+    await counter.keyboard.press("c")
+    await expect(counter.locator("#cur-number")).not_to_have_text("—")
+    await counter.keyboard.press("t")  # transfer to window 3
+    await counter.select_option("#transfer-window", "3")
+    await counter.click("#transfer-form button[type=submit]")
+    await expect(counter.locator("#cur-number")).to_have_text("—")
+    await counter.keyboard.press("p")
+    await expect(counter.locator("#state-badge")).to_have_text("暂停服务")
+    assert await counter.is_disabled("[data-action=call]")
+    await snapshot(counter, "counter-paused")
+    assert counter.hall_errors == []
+    await counter.context.close()
+
+
+async def test_the_kiosk_shows_closed_sections_and_when_they_open(hall: HallClient, browser):
+    hall.clock.set(at("2026-11-23 12:30"))  # lunch: A and B closed, C open around the clock
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    assert await kiosk.get_attribute(".k-section[data-section=A]", "data-state") == "closed"
+    assert "13:30 开始" in await kiosk.inner_text(".k-section[data-section=A]")
+    await kiosk.click(".k-section[data-section=A]", force=True)  # a tap on a closed section
+    assert await kiosk.get_attribute("#kiosk", "data-screen") == "home"  # nothing to take
+    await kiosk.click(".k-section[data-section=C]")
+    assert await kiosk.get_attribute("#kiosk", "data-screen") == "options"
+    await kiosk.context.close()
+
+
+async def test_an_unenrolled_browser_is_told_how_to_enrol(hall: HallClient, page):
+    response = await page.goto(url(hall, "/kiosk"))
+    assert response.status == 403 and "尚未登记为取号机" in await page.inner_text("main")
+    page.hall_errors.clear()
+
+
+async def test_appointment_check_in_at_the_kiosk_by_phone_and_by_code(hall: HallClient, browser):
+    by_phone = await book(hall, "A", slot="10:00-11:00", n=1)
+    by_code = await book(hall, "A", slot="10:00-11:00", n=2)
+    hall.clock.set(at("2026-11-23 09:45"))  # check-in opens 30 minutes before the slot
+    walk_in = await hall.issue("A")  # already waiting before the booked citizens arrive
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    await kiosk.click("#to-checkin")
+    for key in "13800000001":  # n=1's phone, typed on the on-screen keyboard
+        await kiosk.click(f"#checkin [data-key='{key}']")
+    await snapshot(kiosk, "kiosk-checkin")
+    assert await serious_violations(kiosk) == []
+    await kiosk.click("#checkin-submit")
+    await kiosk.wait_for_selector("#ticket:not([hidden])")
+    assert await kiosk.inner_text("#slip-lane") == "【预约优先】"
+    assert await kiosk.inner_text("#slip-ahead") == "您前面还有 0 人等候"  # before the walk-in
+    first = await kiosk.inner_text("#slip-number")
+    await kiosk.click("#ticket [data-go=home]")
+
+    await kiosk.click("#to-checkin")
+    await kiosk.fill("#checkin-value", by_code["code"].lower())  # a code typed on a keyboard, any case
+    await kiosk.click("#checkin-submit")
+    await kiosk.wait_for_selector("#ticket:not([hidden])")
+    second = await kiosk.inner_text("#slip-number")
+    assert second != first and "预约" in await kiosk.inner_text("#slip-lane")
+    staff = await hall.staff_at(2)
+    assert (await hall.call(staff, 2))["number"] == first  # the appointment goes before the earlier walk-in
+    assert (await hall.call_after_finish(staff, 2))["number"] == second
+    assert (await hall.call_after_finish(staff, 2))["number"] == walk_in["number"]
+    assert by_phone["status"] == "booked"
+    await kiosk.context.close()
+
+
+async def test_a_wrong_booking_code_is_told_at_the_kiosk(hall: HallClient, browser):
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    await kiosk.click("#to-checkin")
+    await kiosk.fill("#checkin-value", "ABCDEFGH")
+    await kiosk.click("#checkin-submit")
+    await expect(kiosk.locator("#checkin-error")).not_to_have_text("")
+    assert "预约" in await kiosk.inner_text("#checkin-error")
+    kiosk.hall_errors.clear()  # the refused check-in (404) is logged by the browser
+    await kiosk.context.close()
