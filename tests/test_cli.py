@@ -100,7 +100,16 @@ def test_serve_prints_every_page_and_a_first_admin_login_once(tmp_path):
         out = server.start()
         out = server.wait_for("first admin login")
         out = server.wait_for("password")
-        for path in ("/", "/login", "/hall"):
+        for path in (
+            "/",
+            "/login",
+            "/hall",
+            "/kiosk",
+            "/counter/{窗口号}",
+            "/t/{号票查询码}",
+            "/appointments",
+            "/manage",
+        ):
             assert f"{server.url}{path}\n" in out
         password = re.search(r"user admin\s+password (\S+)\s+\(generated", out).group(1)
         assert login(server.url, "admin", password) == 200

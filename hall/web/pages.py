@@ -29,7 +29,12 @@ PAGES = (
     ("/", "首页"),
     ("/login", "工作人员登录"),
     ("/hall", "大厅概况(工作人员)"),
+    ("/kiosk", "取号机(登记的取号机)"),
+    ("/counter/{窗口号}", "窗口叫号器(工作人员)"),
+    ("/t/{号票查询码}", "排队进度(号票二维码)"),
     ("/appointments", "预约办事"),
+    ("/manage", "统计与实时概况(管理人员)"),
+    ("/device?token={设备令牌}", "登记取号机等设备"),
 )
 
 
@@ -45,7 +50,9 @@ def render_error(request: web.Request, status: int, message: str) -> web.Respons
 
 @access(public=True)
 async def index(request: web.Request) -> web.Response:
-    return render(request, "index.html", pages=PAGES, sections=request.app[CONFIG].sections)
+    config = request.app[CONFIG]
+    links = [(path, name) for path, name in PAGES if "{" not in path]
+    return render(request, "index.html", pages=links, sections=config.sections, windows=config.windows)
 
 
 @access(public=True)

@@ -1,8 +1,12 @@
 """A citizen at the kiosk, the same citizen's phone, and the window that calls them, in real browsers."""
 
+import dataclasses
 import re
 
+from aiohttp import DummyCookieJar
 from playwright.async_api import expect
+
+from hall.server import create_app
 
 from ..conftest import at
 from ..helpers import PASSWORD, HallClient
@@ -25,6 +29,15 @@ async def new_page(browser, viewport=None):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.hall_errors = errors
     return page
+
+
+async def small_text(page) -> list:
+    """Visible text on the page set smaller than 32 px (elder mode allows none)."""
+    return await page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(e => e.offsetParent && e.childNodes.length
+             && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+             .map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize)]).filter(([, s]) => s < 32)"""
+    )
 
 
 async def enrol_kiosk(hall: HallClient, page) -> None:
@@ -53,13 +66,9 @@ async def test_elder_takes_a_ticket_is_followed_on_the_phone_and_called_at_the_w
     assert await kiosk.get_attribute("#elder-toggle", "aria-pressed") == "true"
     await snapshot(kiosk, "kiosk-elder")
     assert await serious_violations(kiosk) == []
-    small = await kiosk.evaluate(
-        """() => [...document.querySelectorAll('#home *')].filter(e => e.offsetParent && e.childNodes.length
-             && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
-             .map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize)]).filter(([, s]) => s < 32)"""
-    )
-    assert small == [], f"text under 32 px in elder mode: {small}"
+    assert await small_text(kiosk) == [], "text under 32 px in elder mode"
     await kiosk.click(".k-section[data-section=A]")
+    assert await small_text(kiosk) == [], "text under 32 px in elder mode"
     assert not await kiosk.is_visible("#lanes")  # fewer choices: the lane comes from the ID number
     for digit in ELDER_ID:
         await kiosk.click(f"#options [data-key='{digit}']")
@@ -210,4 +219,23 @@ async def test_a_wrong_booking_code_is_told_at_the_kiosk(hall: HallClient, brows
     await expect(kiosk.locator("#checkin-error")).not_to_have_text("")
     assert "预约" in await kiosk.inner_text("#checkin-error")
     kiosk.hall_errors.clear()  # the refused check-in (404) is logged by the browser
+    await kiosk.context.close()
+
+
+async def test_the_kiosk_returns_to_the_start_when_left_alone(aiohttp_client, config, clock, db_path, browser):
+    quick = dataclasses.replace(config, kiosk=dataclasses.replace(config.kiosk, idle_seconds=1, ticket_seconds=2))
+    hall = HallClient(
+        await aiohttp_client(create_app(quick, clock=clock, db_path=db_path), cookie_jar=DummyCookieJar()), clock
+    )
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    await kiosk.click(".k-section[data-section=C]")
+    await kiosk.fill("#phone", "1380013")
+    assert await kiosk.get_attribute("#kiosk", "data-screen") == "options"
+    await expect(kiosk.locator("#kiosk")).to_have_attribute("data-screen", "home", timeout=4000)
+    await kiosk.click(".k-section[data-section=C]")
+    assert await kiosk.input_value("#phone") == ""  # what the last person typed is gone
+    await kiosk.click("#issue")
+    await kiosk.wait_for_selector("#ticket:not([hidden])")
+    await expect(kiosk.locator("#kiosk")).to_have_attribute("data-screen", "home", timeout=5000)
     await kiosk.context.close()

@@ -1,0 +1,74 @@
+"""Every page, as the person it is for sees it: renders without errors and passes axe-core.
+
+The table is checked against the routes, so a new page without an entry here
+fails this test.
+"""
+
+from aiohttp import web
+
+from ..helpers import PASSWORD, HallClient
+from .a11y import serious_violations, snapshot
+
+# path pattern -> (who opens it, concrete path); "{token}" is a ticket's token
+PAGES = {
+    "/": ("anyone", "/"),
+    "/login": ("anyone", "/login"),
+    "/hall": ("staff", "/hall"),
+    "/kiosk": ("kiosk", "/kiosk"),
+    "/counter/{no}": ("staff", "/counter/1"),
+    "/t/{token}": ("anyone", "/t/{token}"),
+    "/appointments": ("anyone", "/appointments"),
+    "/manage": ("manager", "/manage"),
+    "/manage/stats": ("manager", "/manage/stats"),
+}
+NOT_PAGES = {"/device", "/t/{token}/qr.svg"}  # a redirect, an image
+
+
+def page_routes(app: web.Application) -> set[str]:
+    return {
+        r.resource.canonical
+        for r in app.router.routes()
+        if r.method == "GET" and not r.resource.canonical.startswith(("/api", "/static"))
+    }
+
+
+async def test_the_table_names_every_page(hall: HallClient):
+    assert page_routes(hall.app) == set(PAGES) | NOT_PAGES
+
+
+async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
+    ticket = await hall.issue("A", phone="13800138000")
+    await hall.create_user("pages-staff", "staff")
+    await hall.create_user("pages-manager", "manager")
+    kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
+    contexts = {}
+
+    async def context_for(who: str):
+        if who not in contexts:
+            context = await browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            if who == "kiosk":
+                await page.goto(str(hall.client.make_url(f"/device?token={kiosk_token}")))
+            elif who in ("staff", "manager"):
+                await page.goto(str(hall.client.make_url("/login")))
+                await page.fill("input[name=username]", f"pages-{who}")
+                await page.fill("input[name=password]", PASSWORD)
+                await page.click("button[type=submit]")
+                await page.wait_for_url("**/hall")
+            contexts[who] = (context, page, errors)
+        return contexts[who]
+
+    for pattern, (who, path) in PAGES.items():
+        _, page, errors = await context_for(who)
+        response = await page.goto(str(hall.client.make_url(path.replace("{token}", ticket["token"]))))
+        assert response.status == 200, f"{pattern} as {who}: {response.status}"
+        await page.wait_for_load_state("networkidle")
+        name = "page" + pattern.replace("/", "-").replace("{", "").replace("}", "") if pattern != "/" else "page-index"
+        await snapshot(page, name)
+        assert await serious_violations(page) == [], pattern
+        assert errors == [], f"{pattern}: {errors}"
+    for context, _, _ in contexts.values():
+        await context.close()
