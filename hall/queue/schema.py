@@ -52,7 +52,7 @@ SCHEMA = Schema(
             UNIQUE (day, prefix, seq),
             UNIQUE (issuer, request_id)
         );
-        CREATE INDEX tickets_queue ON tickets (day, section, status, priority_class, queue_key);
+        CREATE INDEX tickets_queue ON tickets (day, section, status, priority_class DESC, queue_key);
         CREATE INDEX tickets_targeted ON tickets (target_window, status) WHERE target_window IS NOT NULL;
         CREATE UNIQUE INDEX tickets_window_current ON tickets (window_no) WHERE status IN ('called', 'serving');
         CREATE INDEX tickets_window ON tickets (window_no, status);

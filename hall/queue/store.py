@@ -292,13 +292,22 @@ async def missed_since(db: Database, day: str, sections: tuple[str, ...], since:
 
 
 async def waiting_for(db: Database, day: str, sections: tuple[str, ...], window_no: int, limit: int) -> list[Row]:
-    marks = ", ".join("?" for _ in sections)
-    return await db.fetchall(
-        f"SELECT * FROM tickets WHERE day = ? AND status = 'waiting' "
-        f"AND ((target_window IS NULL AND section IN ({marks})) OR target_window = ?) "
-        "ORDER BY priority_class DESC, queue_key, id LIMIT ?",
-        (day, *sections, window_no, limit),
+    """The first `limit` tickets waiting for a window, in calling order by class and time.
+
+    One indexed read per section (each in queue order) plus the tickets sent to
+    this window, merged here: never a sort of the whole day's tickets.
+    """
+    rows = await db.fetchall(
+        "SELECT * FROM tickets WHERE target_window = ? AND status = 'waiting' AND day = ?", (window_no, day)
     )
+    for section in sections:
+        rows += await db.fetchall(
+            "SELECT * FROM tickets WHERE day = ? AND section = ? AND status = 'waiting' AND target_window IS NULL "
+            "ORDER BY priority_class DESC, queue_key, id LIMIT ?",
+            (day, section, limit),
+        )
+    rows.sort(key=lambda r: (-r["priority_class"], r["queue_key"], r["id"]))
+    return rows[:limit]
 
 
 # Where queue_counts disagrees with the tickets: empty when right (a consistency check).
