@@ -239,3 +239,44 @@ async def test_the_kiosk_returns_to_the_start_when_left_alone(aiohttp_client, co
     await kiosk.wait_for_selector("#ticket:not([hidden])")
     await expect(kiosk.locator("#kiosk")).to_have_attribute("data-screen", "home", timeout=5000)
     await kiosk.context.close()
+
+
+async def test_the_kiosk_says_when_the_hall_opens(aiohttp_client, config, clock, db_path, browser):
+    office_hours = tuple(
+        dataclasses.replace(s, hours=((510, 720), (810, 1020)), days="workdays") for s in config.sections
+    )
+    hall = HallClient(
+        await aiohttp_client(
+            create_app(dataclasses.replace(config, sections=office_hours), clock=clock, db_path=db_path),
+            cookie_jar=DummyCookieJar(),
+        ),
+        clock,
+    )
+    hall.clock.set(at("2026-11-28 10:00"))  # Saturday
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    banner = kiosk.locator("#closed-banner")
+    await expect(banner).to_be_visible()
+    assert await banner.inner_text() == "现在不在取号时间,大厅将于 11月30日 08:30 开始取号"
+    await snapshot(kiosk, "kiosk-closed")
+    await kiosk.context.close()
+
+
+async def test_the_tracking_page_explains_missed_and_transferred(hall: HallClient, browser):
+    staff = await hall.staff_at(1)
+    ticket = await hall.issue("A")
+    phone = await new_page(browser, PHONE)
+    await phone.goto(url(hall, f"/t/{ticket['token']}"))
+    await hall.call(staff, 1)
+    await hall.act(staff, 1, "no-show")
+    await expect(phone.locator("#t-headline")).to_have_text("您已过号")
+    assert "30 分钟内" in await phone.inner_text("#t-detail")
+    await snapshot(phone, "track-missed")
+    await hall.act(staff, 1, "requeue", ticket_id=ticket["id"])
+    await hall.call(staff, 1)
+    await hall.act(staff, 1, "transfer", section="C")
+    await expect(phone.locator("#t-headline")).to_have_text("已转到社保医保")
+    assert "号码不变" in await phone.inner_text("#t-detail")
+    await snapshot(phone, "track-transferred")
+    assert phone.hall_errors == []
+    await phone.context.close()
