@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import string
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -82,6 +83,28 @@ NOTIFY_SETTINGS = (
         "【{hall}】您的号票 {number}({section})前面还有 {ahead} 人,请回到大厅留意叫号。",
         "The turn-is-near message; {hall} {number} {section} {ahead} are filled in",
     ),
+)
+
+VOICE_SETTINGS = (
+    Setting("repeat", 2, "Times the sentence is spoken in one announcement (1-5)"),
+    Setting("chime", True, "Play a short two-tone chime before each announcement"),
+    Setting(
+        "voice", "cmn", "Speech voice: an espeak-ng voice (cmn = Mandarin, espeak-ng --voices) or a SAPI voice name"
+    ),
+    Setting("rate", 150, "Speaking rate in words per minute (pyttsx3 rate; espeak-ng speaks 175 unless told)"),
+    Setting(
+        "call",
+        "请 {number} 号 到 {window} 号窗口 办理",
+        "What a call says; {number} (A 零 零 一), {number_en}, {ticket} (A001), {window}, {window_name}",
+    ),
+    Setting("recall", "请 {number} 号 再次到 {window} 号窗口 办理", "What a recall (重呼) says; the same placeholders"),
+    Setting("also", [], 'Extra sentences spoken after the Mandarin one: names in [voice.templates], e.g. ["en"]'),
+    Setting(
+        "cache_dir", "var/announcements", "Rendered announcements (WAV); relative paths are relative to the config"
+    ),
+    Setting("cache_mb", 512, "Largest size of the announcement cache in MiB; least recently used files go first"),
+    Setting("prerender", True, "Render each call's WAV as soon as it is committed, so hall screens find it ready"),
+    Setting("engine", "", "pyttsx3 driver of the server: espeak (Linux), sapi5 (Windows); empty: the platform's own"),
 )
 
 PRIORITY_LANES = ("elderly", "disabled", "military", "pregnant")
@@ -180,6 +203,44 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class VoiceTemplate:
+    """An extra sentence of each announcement, e.g. in English or a dialect, with the voice that speaks it."""
+
+    call: str
+    recall: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    repeat: int
+    chime: bool
+    voice: str
+    rate: int
+    call: str
+    recall: str
+    also: tuple[str, ...]
+    cache_dir: str
+    cache_mb: int
+    prerender: bool
+    engine: str
+    templates: dict[str, VoiceTemplate] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """What a display agent needs to speak as the server renders (GET /api/voice)."""
+        return {
+            "repeat": self.repeat,
+            "chime": self.chime,
+            "voice": self.voice,
+            "rate": self.rate,
+            "call": self.call,
+            "recall": self.recall,
+            "also": list(self.also),
+            "templates": {name: dataclasses.asdict(t) for name, t in self.templates.items()},
+        }
+
+
+@dataclass(frozen=True)
 class Printer:
     """A thermal ticket printer (ESC/POS over TCP, port 9100) beside a kiosk, named by the kiosk's device name."""
 
@@ -202,6 +263,7 @@ class Config:
     kiosk: KioskSettings
     notify: NotifySettings
     printers: tuple[Printer, ...]
+    voice: VoiceSettings
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
@@ -238,6 +300,12 @@ class Config:
 
     def printer_for(self, device_name: str) -> Printer | None:
         return next((p for p in self.printers if p.device == device_name), None)
+
+    def voice_cache_dir(self) -> Path:
+        path = Path(self.voice.cache_dir)
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
 
     def db_path(self) -> Path:
         path = Path(self.server.db)
@@ -317,6 +385,7 @@ def parse(raw: dict[str, Any]) -> Config:
         appointments=_appointments(_table(raw, "appointments")),
         kiosk=KioskSettings(**_settings(_table(raw, "kiosk"), KIOSK_SETTINGS, "kiosk")),
         notify=_notify(_table(raw, "notify")),
+        voice=parse_voice(_table(raw, "voice")),
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
@@ -403,6 +472,65 @@ def _notify(raw: dict[str, Any]) -> NotifySettings:
     if values["max_attempts"] < 1:
         raise ConfigError("notify.max_attempts must be at least 1")
     return NotifySettings(**values)
+
+
+# Placeholders of the voice templates, with sample values to check a template against.
+TEMPLATE_FIELDS = {
+    "number": "A 零 零 一",
+    "number_en": "A zero zero one",
+    "ticket": "A001",
+    "window": 3,
+    "window_name": "综合窗口1",
+}
+
+
+def parse_voice(raw: dict[str, Any]) -> VoiceSettings:
+    """The [voice] table; display agents parse the server's GET /api/voice with it too."""
+    templates_raw = _table(raw, "templates", "voice.templates")
+    values = _settings({k: v for k, v in raw.items() if k != "templates"}, VOICE_SETTINGS, "voice")
+    if not 1 <= values["repeat"] <= 5:
+        raise ConfigError("voice.repeat must be between 1 and 5")
+    if not 50 <= values["rate"] <= 400:
+        raise ConfigError("voice.rate must be between 50 and 400 words per minute")
+    if values["cache_mb"] < 1:
+        raise ConfigError("voice.cache_mb must be at least 1")
+    for key in ("voice", "call", "recall", "cache_dir"):
+        if not values[key].strip():
+            raise ConfigError(f"voice.{key} must not be empty")
+    _check_template(values["call"], "voice.call")
+    _check_template(values["recall"], "voice.recall")
+    templates = {}
+    for name, item in templates_raw.items():
+        where = f"voice.templates.{name}"
+        if isinstance(item, str):
+            item = {"call": item}
+        if not isinstance(item, dict) or set(item) - {"call", "recall", "voice"}:
+            raise ConfigError(f"{where} must be a sentence, or a table with call, recall and voice")
+        call = _get(item, f"{where}.call", str, None)
+        template = VoiceTemplate(
+            call=call,
+            recall=_get(item, f"{where}.recall", str, call),
+            voice=_get(item, f"{where}.voice", str, values["voice"]),
+        )
+        _check_template(template.call, f"{where}.call")
+        _check_template(template.recall, f"{where}.recall")
+        templates[name] = template
+    for name in values["also"]:
+        if not isinstance(name, str) or name not in templates:
+            raise ConfigError(f"voice.also: {name!r} is not a template in [voice.templates]")
+    return VoiceSettings(**{**values, "also": tuple(values["also"])}, templates=templates)
+
+
+def _check_template(text: str, where: str) -> None:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as e:
+        raise ConfigError(f"{where}: not a valid template ({e}); write {{{{ and }}}} for a literal brace") from None
+    for name in fields:
+        if name not in TEMPLATE_FIELDS:
+            raise ConfigError(f"{where}: unknown placeholder {{{name}}} (known: {', '.join(TEMPLATE_FIELDS)})")
+    if not {"number", "number_en", "ticket"} & set(fields):
+        raise ConfigError(f"{where} must say the number: {{number}}, {{number_en}} or {{ticket}}")
 
 
 def _printer(raw: Any, index: int) -> Printer:

@@ -13,7 +13,8 @@ from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
 from .clock import Clock
 from .config import Config
-from .display import live
+from .display import live, voice_views
+from .display.speech import speech_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
@@ -41,6 +42,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(worker_ctx)  # after the database: it reads and writes the outbox
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes
+    app.cleanup_ctx.append(speech_ctx)  # after the database: it renders calls as they commit
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
@@ -48,6 +50,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     queue_pages.setup_routes(app)
     events_view.setup_routes(app)
     live.setup_routes(app)
+    voice_views.setup_routes(app)
     pages.setup_routes(app)
     return app
 
