@@ -250,6 +250,19 @@ class Printer:
 
 
 @dataclass(frozen=True)
+class ScreenLayout:
+    """What a hall screen shows: its title, the sections (calls to their windows) and an area of the hall."""
+
+    title: str = ""
+    sections: tuple[str, ...] = ()  # empty: every section
+    area: str = ""  # non-empty: only windows of this area (e.g. 一楼)
+    calls: int = 8  # how many recent calls it lists
+
+    def as_json(self) -> dict[str, Any]:
+        return {"title": self.title, "sections": list(self.sections), "area": self.area, "calls": self.calls}
+
+
+@dataclass(frozen=True)
 class Config:
     name: str
     timezone: str
@@ -264,6 +277,8 @@ class Config:
     notify: NotifySettings
     printers: tuple[Printer, ...]
     voice: VoiceSettings
+    screens: dict[str, ScreenLayout]  # by the screen's device name
+    photo_dir: str
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
@@ -297,6 +312,9 @@ class Config:
     def serving(self, section_id: str) -> tuple[int, ...]:
         """Numbers of the windows that serve a section."""
         return self._serving.get(section_id, ())
+
+    def layout_for(self, device_name: str) -> ScreenLayout:
+        return self.screens.get(device_name, ScreenLayout())
 
     def printer_for(self, device_name: str) -> Printer | None:
         return next((p for p in self.printers if p.device == device_name), None)
@@ -387,6 +405,8 @@ def parse(raw: dict[str, Any]) -> Config:
         notify=_notify(_table(raw, "notify")),
         voice=parse_voice(_table(raw, "voice")),
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
+        screens=_screens(_list(raw, "screens"), [s.id for s in sections], {w.area for w in windows}),
+        photo_dir=_get(_table(raw, "display"), "display.photo_dir", str, "var/photos"),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
     )
@@ -472,6 +492,40 @@ def _notify(raw: dict[str, Any]) -> NotifySettings:
     if values["max_attempts"] < 1:
         raise ConfigError("notify.max_attempts must be at least 1")
     return NotifySettings(**values)
+
+
+def _screens(raw: list[Any], section_ids: list[str], areas: set[str]) -> dict[str, ScreenLayout]:
+    out = {}
+    for index, item in enumerate(raw):
+        where = f"screens[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table")
+        device = _get(item, f"{where}.device", str, None)
+        layout = parse_layout(item, where, section_ids, areas)
+        if device in out:
+            raise ConfigError(f"{where}.device: {device!r} has two layouts")
+        out[device] = layout
+    return out
+
+
+def parse_layout(item: dict[str, Any], where: str, section_ids: list[str], areas: set[str]) -> ScreenLayout:
+    """A screen layout from config or the manager page, checked against the hall."""
+    unknown = set(item) - {"device", "title", "sections", "area", "calls"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    sections = _get(item, f"{where}.sections", list, [])
+    if sections == ["*"]:
+        sections = []
+    for sid in sections:
+        if sid not in section_ids:
+            raise ConfigError(f"{where}.sections: unknown section {sid!r}")
+    area = _get(item, f"{where}.area", str, "")
+    if area and area not in areas:
+        raise ConfigError(f"{where}.area: no window is in area {area!r}")
+    calls = _get(item, f"{where}.calls", int, 8)
+    if not 1 <= calls <= 20:
+        raise ConfigError(f"{where}.calls must be between 1 and 20")
+    return ScreenLayout(title=_get(item, f"{where}.title", str, ""), sections=tuple(sections), area=area, calls=calls)
 
 
 # Placeholders of the voice templates, with sample values to check a template against.

@@ -14,6 +14,11 @@ from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
 from .clock import Clock
 from .config import Config
 from .display import live, voice_views
+from .display import pages as display_pages
+from .display import schema as display_schema
+from .display import views as display_views
+from .display.hub import hub_ctx
+from .display.registry import registry_ctx
 from .display.speech import speech_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
 from .outbox import schema as outbox_schema
@@ -27,7 +32,7 @@ from .storage import Database
 from .web import events_view, pages
 from .web.middleware import error_middleware, headers_middleware
 
-SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA, outbox_schema.SCHEMA]
+SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA, outbox_schema.SCHEMA, display_schema.SCHEMA]
 
 
 def create_app(config: Config, clock: Clock | None = None, db_path: str | Path | None = None) -> web.Application:
@@ -43,6 +48,8 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(worker_ctx)  # after the database: it reads and writes the outbox
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes
     app.cleanup_ctx.append(speech_ctx)  # after the database: it renders calls as they commit
+    app.cleanup_ctx.append(hub_ctx)
+    app.cleanup_ctx.append(registry_ctx)
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
@@ -51,6 +58,8 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     events_view.setup_routes(app)
     live.setup_routes(app)
     voice_views.setup_routes(app)
+    display_views.setup_routes(app)
+    display_pages.setup_routes(app)
     pages.setup_routes(app)
     return app
 

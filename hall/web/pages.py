@@ -34,6 +34,9 @@ PAGES = (
     ("/t/{号票查询码}", "排队进度(号票二维码)"),
     ("/appointments", "预约办事"),
     ("/manage", "统计与实时概况(管理人员)"),
+    ("/manage/screens", "屏幕与公告(管理人员)"),
+    ("/screen/hall", "大厅综合屏(登记的屏幕)"),
+    ("/screen/window/{窗口号}", "窗口屏(登记的屏幕)"),
     ("/device?token={设备令牌}", "登记取号机等设备"),
 )
 
@@ -100,7 +103,7 @@ async def logout_submit(request: web.Request) -> web.Response:
 
 
 # Where an enrolled device's browser goes: each kind has its page.
-DEVICE_HOMES = {"kiosk": "/kiosk"}
+DEVICE_HOMES = {"kiosk": "/kiosk", "display": "/screen/hall"}
 DEVICE_COOKIE_DAYS = 3650
 
 
@@ -111,7 +114,10 @@ async def enroll_device(request: web.Request) -> web.Response:
     device = await request.app[AUTHENTICATOR].resolve(token) if token.startswith("hd_") else None
     if device is None or device.kind != "device":
         return render_error(request, 401, "设备令牌无效或已被吊销,请联系管理员重新登记此设备")
-    response = web.HTTPSeeOther(DEVICE_HOMES.get(device.device_kind, "/"))
+    home = DEVICE_HOMES.get(device.device_kind, "/")
+    if device.device_kind == "display" and device.window_no is not None:
+        home = f"/screen/window/{device.window_no}"  # a screen over a window
+    response = web.HTTPSeeOther(home)
     response.set_cookie(
         DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Strict", path="/"
     )

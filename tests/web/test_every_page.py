@@ -20,15 +20,18 @@ PAGES = {
     "/appointments": ("anyone", "/appointments"),
     "/manage": ("manager", "/manage"),
     "/manage/stats": ("manager", "/manage/stats"),
+    "/manage/screens": ("manager", "/manage/screens"),
+    "/screen/hall": ("display", "/screen/hall"),
+    "/screen/window/{no}": ("display", "/screen/window/2"),
 }
-NOT_PAGES = {"/device", "/t/{token}/qr.svg"}  # a redirect, an image
+NOT_PAGES = {"/device", "/t/{token}/qr.svg", "/screen/photo/{staff_no}"}  # a redirect, images
 
 
 def page_routes(app: web.Application) -> set[str]:
     return {
         r.resource.canonical
         for r in app.router.routes()
-        if r.method == "GET" and not r.resource.canonical.startswith(("/api", "/static"))
+        if r.method == "GET" and not r.resource.canonical.startswith(("/api", "/static", "/ws"))
     }
 
 
@@ -41,6 +44,7 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
     await hall.create_user("pages-staff", "staff")
     await hall.create_user("pages-manager", "manager")
     kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
+    display_token = (await hall.device("display"))["Authorization"].split()[1]
     contexts = {}
 
     async def context_for(who: str):
@@ -50,8 +54,9 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            if who == "kiosk":
-                await page.goto(str(hall.client.make_url(f"/device?token={kiosk_token}")))
+            if who in ("kiosk", "display"):
+                token = kiosk_token if who == "kiosk" else display_token
+                await page.goto(str(hall.client.make_url(f"/device?token={token}")))
             elif who in ("staff", "manager"):
                 await page.goto(str(hall.client.make_url("/login")))
                 await page.fill("input[name=username]", f"pages-{who}")
