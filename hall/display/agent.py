@@ -75,12 +75,16 @@ def fetch_settings(server: str, token: str) -> VoiceSettings:
     try:
         with opener.open(request, timeout=HTTP_TIMEOUT_S) as response:
             data = json.loads(response.read())
+    except ValueError:
+        raise OSError("GET /api/voice: not JSON (is --server the hall server?)") from None
     except urllib.error.HTTPError as e:
         if e.code in (401, 403):
             refused = "服务器拒绝了设备令牌,需要显示屏(display)设备的令牌 / the server refused the token"
             raise Fatal(f"{refused} ({e.code})") from None
         raise OSError(f"GET /api/voice answered {e.code}") from None
     try:
+        if not isinstance(data, dict):
+            raise ConfigError("not a JSON object")
         return parse_voice(data)
     except ConfigError as e:
         raise OSError(f"GET /api/voice: unusable settings: {e}") from None
@@ -223,7 +227,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", default=socket.gethostname(), help="how the hall's screen list shows this agent")
     parser.add_argument("--driver", default="", help="pyttsx3 driver: espeak, sapi5, nsss, dummy (default: this OS's)")
     parser.add_argument("--voice", help="speak with this voice instead of the server's (e.g. a SAPI voice name)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if urllib.parse.urlsplit(args.server).scheme not in ("http", "https"):
+        parser.error(f"--server must be an http:// or https:// address, got {args.server!r}")
+    return args
 
 
 async def _main(args: argparse.Namespace) -> int:
