@@ -24,7 +24,11 @@ tests/web/node_modules/.installed: tests/web/package-lock.json
 	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Spoken calls need espeak-ng; without it (no apt, not root) the hall runs silent.
+RUN_DEBS := espeak-ng
+
 run: $(VENV)/.runtime
+	-@scripts/apt-ensure $(RUN_DEBS) || echo "espeak-ng not installed: calls will not be spoken"
 	$(PY) -m hall serve --config $(CONFIG)
 
 test: $(VENV)/.test tests/web/node_modules/.installed
@@ -36,6 +40,7 @@ test: $(VENV)/.test tests/web/node_modules/.installed
 bench: $(VENV)/.test
 	scripts/apt-ensure $(BENCH_DEBS)
 	$(PY) bench/run.py
+	$(PY) bench/screens.py
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .

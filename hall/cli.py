@@ -275,6 +275,7 @@ async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_p
         "kiosk": config_mod.KIOSK_SETTINGS,
         "notify": config_mod.NOTIFY_SETTINGS,
         "appointments": config_mod.APPOINTMENT_SETTINGS,
+        "voice": config_mod.VOICE_SETTINGS,
     }
     for table, settings in groups.items():
         print(f"[{table}]")

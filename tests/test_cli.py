@@ -91,6 +91,8 @@ def test_settings_lists_every_setting_with_help(tmp_path):
     done = hall_cli("settings", "--config", str(TEST_CONFIG))
     assert done.returncode == 0
     assert "recall_limit = 3" in done.stdout and "How many times a window may recall" in done.stdout
+    for table in ("[queue]", "[kiosk]", "[notify]", "[appointments]", "[voice]"):
+        assert table in done.stdout
 
 
 @pytest.mark.timeout(120)

@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,6 +48,7 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 HTTP_TIMEOUT_S = 10.0
 MAX_MESSAGE = 16 * 2**20  # a snapshot of a big hall
+STALE_S = 180.0  # a call replayed later than this after it was made is not announced: the citizen is long gone
 
 
 class Fatal(Exception):
@@ -97,6 +99,7 @@ class Agent:
         self.server, self.token, self.name, self.voice = server, token, name, voice
         self.announcer = Announcer(device, state, self._report)
         self.received = 0  # the last event id queued for the announcer
+        self._clock_offset: float | None = None  # server time minus local time, from the hub's hello
         self.connections = 0  # sessions established so far
         self._ws: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -184,8 +187,14 @@ class Agent:
             if event_id <= self.received:
                 return  # already queued (a replay overlapping what arrived before)
             self.received = event_id
-            self.announcer.put(Item(event_id, announcement_for(event_id, kind, payload, settings)))
-        elif kind == "hello" and event_id < self.received:
+            announcement = announcement_for(event_id, kind, payload, settings)
+            if announcement is not None and self._stale(message.get("at")):
+                log.info("不再播报过时的叫号 / call %d is %s, too old to announce", event_id, kind)
+                announcement = None
+            self.announcer.put(Item(event_id, announcement))
+        elif kind == "hello" and isinstance(message.get("at"), (int, float)):
+            self._clock_offset = message["at"] - time.time()  # the server's clock, as seen from here
+        if kind == "hello" and event_id < self.received:
             log.warning("服务器的事件比本机记录的少(换过数据库?) / server is behind our state, from %d", event_id)
             self.received = event_id
             self.announcer.put(Item(event_id, None))
@@ -195,6 +204,12 @@ class Agent:
             self.announcer.put(Item(event_id, None))
         elif kind == "ping":
             await self._send_ack(ws)
+
+    def _stale(self, at: Any) -> bool:
+        """A call replayed after the agent was away longer than STALE_S is not announced any more."""
+        if self._clock_offset is None or not isinstance(at, (int, float)):
+            return False
+        return time.time() + self._clock_offset - at > STALE_S
 
     def _report(self, handled: int) -> None:
         """From the speaking thread: the position reached."""

@@ -3,7 +3,7 @@
 Protocol (JSON text frames):
 
 server → screen
-  {"type": "hello", "id": N, "screen": {...}}           first; N is the hub's last event id
+  {"type": "hello", "id": N, "at": T, "screen": {...}}  first; N is the hub's last event id, T the server's time
   {"type": "snapshot", "id": N, "hall": {...}, "calls": [...], "notice": "…", "layout": {...}}
         instead of missed events, when the screen connects without `after`, is more than
         REPLAY_LIMIT events behind, or falls behind while connected: the whole state at
@@ -183,7 +183,9 @@ class ScreenHub:
         self.connections.add(connection)  # queue live events from now on, while catching up
         try:
             bus = self.app[BUS]
-            await ws.send_json({"type": "hello", "id": bus.last_id, "screen": {"name": connection.name}})
+            await ws.send_json(
+                {"type": "hello", "id": bus.last_id, "at": self.app[CLOCK].now(), "screen": {"name": connection.name}}
+            )
             if after <= 0 or bus.last_id - after > REPLAY_LIMIT:
                 await self._send_snapshot(connection, layout)
             else:

@@ -214,3 +214,22 @@ def test_the_hub_address_and_the_reconnect_delays():
     delays = list(itertools.islice(backoff(), 8))
     assert 0.8 <= delays[0] <= 1.2 and 1.6 <= delays[1] <= 2.4 and 3.2 <= delays[2] <= 4.8
     assert all(d <= 30 for d in delays) and delays[-1] >= 24  # doubling up to 30 s, each ±20 %
+
+
+async def test_calls_replayed_long_after_they_were_made_are_not_spoken(hall: HallClient, tmp_path):
+    staff = await hall.staff_at(4)
+    display = token_of(await hall.device("display"))
+    url = str(hall.client.make_url("")).rstrip("/")
+    state = tmp_path / "state.json"
+    StateFile(state, url).save(hall.app[BUS].last_id)
+    await hall.issue("C")
+    await hall.call(staff, 4)  # made while the agent PC was off…
+    hall.clock.advance(10 * 60)  # …and it comes back ten minutes later
+    await hall.issue("C")
+    fresh = await hall.call_after_finish(staff, 4)
+    running = RunningAgent(url, display, state)
+    try:
+        await running.handled(await last_event(hall))
+        assert recording_tts.heard() == announced(fresh["number"], 4)  # only the call still worth announcing
+    finally:
+        await running.close()
