@@ -308,3 +308,21 @@ async def test_layouts_come_from_config_too(aiohttp_client, config, clock, db_pa
     await receive(ws)
     assert (await receive(ws))["layout"] == {"title": "东区叫号", "sections": ["C"], "area": "", "calls": 4}
     await ws.close()
+
+
+async def test_a_staff_photo_is_served_to_window_screens_when_configured(aiohttp_client, config, clock, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "0207.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    app = create_app(dataclasses.replace(config, photo_dir=str(photos)), clock=clock, db_path=tmp_path / "p.db")
+    hall = HallClient(await aiohttp_client(app, cookie_jar=DummyCookieJar()), clock)
+    screen_headers = await hall.device("display", window=2)
+    async with hall.client.get("/screen/photo/0207", headers=screen_headers) as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+        assert (await resp.read()).startswith(b"\x89PNG")
+    async with hall.client.get("/screen/photo/9999", headers=screen_headers) as resp:
+        assert resp.status == 404
+    async with hall.client.get("/screen/photo/..%2Fsecret", headers=screen_headers) as resp:
+        assert resp.status == 404
+    async with hall.client.get("/screen/photo/0207", headers=await hall.device("kiosk")) as resp:
+        assert resp.status == 403

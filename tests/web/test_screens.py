@@ -133,3 +133,51 @@ async def test_the_screen_comes_back_by_itself_after_a_server_restart(tmp_path, 
         await page.context.close()
     finally:
         server.kill()
+
+
+def short_wav(seconds: float = 0.4) -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+async def test_announcements_play_one_after_another_never_cut_off(hall: HallClient, browser):
+    base = str(hall.client.make_url("")).rstrip("/")
+    page = await screen_page(browser, base, (await hall.device("display"))["Authorization"].split()[1])
+    loop = asyncio.get_running_loop()
+    fetched: list[tuple[str, float]] = []
+    clip = short_wav(0.4)
+
+    async def serve(route):
+        # Each announcement stands in as a 0.4 s clip, so the order can be timed in a test.
+        fetched.append((route.request.url.rsplit("/", 1)[1], loop.time()))
+        await route.fulfill(status=200, content_type="audio/wav", body=clip)
+
+    await page.route("**/api/announcements/*.wav", serve)
+    await page.click("#s-sound")  # the one tap browsers need before they play sound
+    assert await page.get_attribute("#s-sound", "aria-pressed") == "true"
+    staff = await hall.staff_at(1)
+    for _ in range(3):
+        await hall.issue("C")
+    await hall.call(staff, 1)
+    await hall.act(staff, 1, "recall")
+    await hall.call_after_finish(staff, 1)
+    events = await hall.db.fetchall(
+        "SELECT id FROM events WHERE type IN ('ticket.called', 'ticket.recalled') ORDER BY id"
+    )
+    expected = [f"{r[0]}.wav" for r in events]
+    for _ in range(100):
+        if len(fetched) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert [name for name, _ in fetched] == expected  # in the order of the calls, each once
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(fetched, fetched[1:], strict=False)]
+    assert all(gap >= 0.35 for gap in gaps), gaps  # the next starts only when the one playing has ended
+    await page.context.close()
