@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -123,6 +124,7 @@ async def cmd_serve(args: argparse.Namespace, config: config_mod.Config, db_path
             print(f"无法监听 {host}:{port}: {e.strerror}", file=sys.stderr)
             return 1
         _banner(config, db_path, host, port, admin)
+        tune_gc()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -135,6 +137,19 @@ async def cmd_serve(args: argparse.Namespace, config: config_mod.Config, db_path
     finally:
         await runner.cleanup()
     return 0
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a long-running server.
+
+    What start-up created lives as long as the process: frozen, full
+    collections no longer walk it. A larger first generation means fewer
+    collections under load (a full one measured 100–200 ms with a thousand
+    screens connected, stalling every call).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _banner(config: config_mod.Config, db_path: Path, host: str, port: int, admin: Any) -> None:

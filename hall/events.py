@@ -34,13 +34,14 @@ class Lagging(Exception):
 
 
 class Subscription:
-    def __init__(self, bus: EventBus, maxsize: int) -> None:
+    def __init__(self, bus: EventBus, maxsize: int, types: tuple[str, ...] | None) -> None:
         self._bus = bus
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.types = types
         self.lagging = False
 
     def push(self, event: Event) -> None:
-        if self.lagging:
+        if self.lagging or (self.types is not None and not event.type.startswith(self.types)):
             return
         try:
             self._queue.put_nowait(event)
@@ -67,8 +68,9 @@ class EventBus:
             for sub in list(self._subscriptions):
                 sub.push(event)
 
-    def subscribe(self, maxsize: int = 1000) -> Subscription:
-        sub = Subscription(self, maxsize)
+    def subscribe(self, maxsize: int = 1000, types: tuple[str, ...] | None = None) -> Subscription:
+        """Listen to committed events; `types` (prefixes) keeps a listener from waking for the rest."""
+        sub = Subscription(self, maxsize, types)
         self._subscriptions.add(sub)
         return sub
 

@@ -8,6 +8,7 @@ declaration admits nobody, so a forgotten check fails closed.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import hmac
@@ -40,6 +41,9 @@ class Authenticator:
         self.clock = clock
         self._cache: dict[str, tuple[Principal | None, float]] = {}
         self.dummy_hash: str | None = None  # see passwords.dummy_hash
+        # scrypt takes 16 MiB a hash, which the allocator keeps: at most two at once, so
+        # a crowd of logins at opening time does not grow the server by hundreds of MB.
+        self.hashing = asyncio.Semaphore(2)
 
     async def resolve(self, token: str) -> Principal | None:
         hit = self._cache.get(token)

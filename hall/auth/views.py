@@ -16,6 +16,7 @@ from .passwords import dummy_hash, hash_password, verify_password
 from .principal import ADMINS, DEVICE_KINDS, MANAGERS, ROLES, access
 
 USERNAME = r"[A-Za-z0-9_.-]{2,32}"
+
 MIN_PASSWORD = 8
 
 
@@ -28,7 +29,8 @@ async def check_login(request: web.Request, username: str, password: str) -> dic
     if auth.dummy_hash is None:
         auth.dummy_hash = await asyncio.to_thread(dummy_hash, config.auth.scrypt_n)
     stored = row["password_hash"] if row is not None else auth.dummy_hash
-    ok = await asyncio.to_thread(verify_password, password, stored)
+    async with auth.hashing:
+        ok = await asyncio.to_thread(verify_password, password, stored)
     if row is None or not ok or not row["active"]:
         raise Unauthorized("invalid_credentials", "用户名或密码错误")
     session = await app[DB].write(store.open_session, row["id"], config.auth.session_hours)
@@ -108,7 +110,8 @@ async def add_user(
     staff_no: str | None,
     department: str,
 ) -> dict:
-    hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+    async with app[AUTHENTICATOR].hashing:
+        hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
     return await app[DB].write(store.create_user, username, display_name, role, hashed, staff_no, department)
 
 

@@ -10,8 +10,8 @@ server → screen
         event N (`hall` as GET /api/hall, `calls` the latest calls of today, oldest first)
   {"id": N, "type": "ticket.called", "at": …, "payload": {...}, "number": "A001",
    "window": 5, "window_name": "…", "section": "A", "priority": null}
-        every event, in id order; calls (`ticket.called`, `ticket.recalled`) carry the
-        number and window at the top level as well as in the payload
+        every event screens use (FOR_SCREENS), in id order; calls (`ticket.called`,
+        `ticket.recalled`) carry the number and window at the top level as well
   {"type": "waiting", "id": N, "waiting": {"A": 3, …}}  people waiting per section, shortly after the
                                                         queue changed (one read, sent to all screens)
   {"type": "ping", "id": N, "at": …}                    every PING_S, so a screen can tell a dead server
@@ -53,10 +53,26 @@ SNAPSHOT_MAX_AGE_S = 5.0  # opening hours and estimates move with time, not only
 COUNTS_DELAY_S = 0.3  # waiting counts follow a burst of ticket events this much later
 HEARTBEAT_S = 20.0
 CALLS = ("ticket.called", "ticket.recalled")
+# What screens and agents are sent: calls and what happens at windows, the queue's
+# sections, the notice line and layouts. Issued tickets (the waiting counts follow
+# as `waiting` messages), accounts, appointments and the registry's own events are
+# not: at a thousand screens every event costs a thousand sends.
+FOR_SCREENS = ("window.", "section.", "notice.updated", "screen.layout_changed") + tuple(
+    f"ticket.{t}"
+    for t in ("called", "recalled", "started", "finished", "held", "missed", "transferred", "requeued", "cancelled")
+)
+
+
+# What the hub listens to: events for screens, and every ticket change (the waiting counts).
+HUB_TYPES = FOR_SCREENS + ("ticket.",)
+
+
+def for_screens(event_type: str) -> bool:
+    return event_type.startswith(FOR_SCREENS)
 
 
 def encode(event: Event) -> str:
-    """An event as screens receive it (serialised once, sent to every screen)."""
+    """An event as screens receive it."""
     message: dict[str, Any] = {"id": event.id, "type": event.type, "at": event.at, "payload": event.payload}
     if event.type in CALLS:
         ticket, window = event.payload.get("ticket", {}), event.payload.get("window", {})
@@ -82,12 +98,12 @@ class Connection:
     behind: bool = False
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE))
 
-    def offer(self, event_id: int, text: str) -> None:
+    def offer(self, event_id: int, data: bytes) -> None:
         """Queue an event (event_id > 0) or a state message (event_id 0, always sent)."""
         if self.behind:
             return
         try:
-            self.queue.put_nowait((event_id, text))
+            self.queue.put_nowait((event_id, data))
         except asyncio.QueueFull:
             self.behind = True  # a snapshot brings it back; nobody else waits
 
@@ -95,7 +111,7 @@ class Connection:
         """Mark the screen behind and wake its sender (an empty marker is never sent)."""
         self.behind = True
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait((-1, ""))
+            self.queue.put_nowait((-1, b""))
 
 
 class ScreenHub:
@@ -103,6 +119,7 @@ class ScreenHub:
         self.app = app
         self.connections: set[Connection] = set()
         self.dispatched = 0
+        self.last_sent = 0  # the last event id screens were sent (others are not for them)
         self._counts_due: asyncio.TimerHandle | None = None
         self._snapshot: dict[str, Any] | None = None
         self._snapshot_built = 0.0
@@ -124,30 +141,33 @@ class ScreenHub:
         day = business_day(self.app[CLOCK].now(), config.tz)
         counts = await section_counts(self.app[DB], day)
         waiting = {s.id: counts.get(s.id, {}).get("waiting", 0) for s in config.sections}
-        text = json.dumps({"type": "waiting", "id": position, "waiting": waiting}, separators=(",", ":"))
+        data = json.dumps({"type": "waiting", "id": position, "waiting": waiting}, separators=(",", ":")).encode()
         for connection in self.connections:
-            connection.offer(0, text)
+            connection.offer(0, data)
 
     async def run(self) -> None:
         """Take each committed event once and offer it to every screen's queue."""
         bus = self.app[BUS]
-        subscription = bus.subscribe(20_000)
+        subscription = bus.subscribe(20_000, HUB_TYPES)
         try:
             while True:
                 try:
                     event = await subscription.get()
                 except Lagging:
                     subscription.close()
-                    subscription = bus.subscribe(20_000)
+                    subscription = bus.subscribe(20_000, HUB_TYPES)
                     for connection in self.connections:
                         connection.fall_behind()
                     continue
-                text = encode(event)
-                for connection in self.connections:
-                    connection.offer(event.id, text)
-                self.dispatched += 1
                 if event.type.startswith("ticket."):
                     self._queue_moved()
+                if not for_screens(event.type):
+                    continue
+                data = encode(event).encode()  # serialised and encoded once, sent to every screen
+                for connection in self.connections:
+                    connection.offer(event.id, data)
+                self.dispatched += 1
+                self.last_sent = event.id
         finally:
             subscription.close()
 
@@ -191,7 +211,8 @@ class ScreenHub:
             else:
                 connection.position = after
                 for event in await events_after(self.app[DB], after, REPLAY_LIMIT + 1):
-                    await ws.send_str(encode(event))
+                    if for_screens(event.type):
+                        await ws.send_str(encode(event))
                     connection.position = event.id
             await self._pump(connection, layout)
         finally:
@@ -212,14 +233,19 @@ class ScreenHub:
             if connection.behind:
                 await self._send_snapshot(connection, layout)
                 continue
-            try:
-                event_id, text = await asyncio.wait_for(connection.queue.get(), PING_S)
-            except TimeoutError:
-                await ws.send_json({"type": "ping", "id": connection.position, "at": clock.now()})
-                continue
+            queue = connection.queue
+            if queue.empty():
+                try:
+                    async with asyncio.timeout(PING_S):  # no task per message, unlike wait_for
+                        event_id, data = await queue.get()
+                except TimeoutError:
+                    await ws.send_json({"type": "ping", "id": connection.position, "at": clock.now()})
+                    continue
+            else:
+                event_id, data = queue.get_nowait()
             if event_id < 0 or 0 < event_id <= connection.position:
                 continue  # a wake-up marker, or an event already sent while catching up
-            await ws.send_str(text)
+            await ws.send_frame(data, WSMsgType.TEXT)
             if event_id > 0:
                 connection.position = event_id
 

@@ -70,7 +70,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     only = None
     if who is None:
         only = await _ticket_filter(request)
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096, compress=False)
     await ws.prepare(request)
     bus = request.app[BUS]
     subscription = bus.subscribe(QUEUE_SIZE)

@@ -102,7 +102,9 @@ class Registry:
     async def listing(self) -> list[dict[str, Any]]:
         """The registry as managers see it: online, how far behind, last seen."""
         config = self.app[CONFIG]
-        head = self.app[BUS].last_id
+        from .hub import HUB  # the hub knows the last event screens were sent
+
+        head = self.app[HUB].last_sent
         out = []
         for row in await store.registry(self.app[DB]):
             live = self.live.get(row["device_id"])

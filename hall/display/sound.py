@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -23,6 +24,7 @@ class SoundError(ValueError):
     """A WAV that is not 16-bit mono PCM, or of another sample rate than the rest."""
 
 
+@functools.lru_cache(maxsize=4)
 def chime(rate: int) -> bytes:
     """The chime at `rate` samples per second, as 16-bit mono frames."""
     out = bytearray()

@@ -86,14 +86,14 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     bus = app[BUS]
 
     async def wake_on_new() -> None:
-        subscription = bus.subscribe(100)
+        subscription = bus.subscribe(100, ("notification.queued",))
         try:
             while True:
                 try:
                     event = await subscription.get()
                 except Lagging:  # missed some: look anyway, and listen afresh
                     subscription.close()
-                    subscription = bus.subscribe(100)
+                    subscription = bus.subscribe(100, ("notification.queued",))
                     worker.wake.set()
                     continue
                 if event.type == "notification.queued":

@@ -18,6 +18,7 @@ from hall.display import hub as hub_mod
 from hall.display import sound
 from hall.display.agent import Agent, backoff, ws_url
 from hall.display.agent_speaker import Announcer, Item, Loudspeakers, StateFile
+from hall.display.hub import for_screens
 from hall.display.registry import REGISTRY
 from hall.display.voice import Announcement, Sentence
 from hall.keys import BUS
@@ -80,8 +81,9 @@ def token_of(headers: dict) -> str:
 
 
 async def last_event(hall: HallClient, event_type: str | None = None) -> int:
-    if event_type is None:
-        return await hall.db.fetchval("SELECT MAX(id) FROM events")
+    if event_type is None:  # the last event a screen or agent is sent at all
+        rows = await hall.db.fetchall("SELECT id, type FROM events ORDER BY id")
+        return max(r[0] for r in rows if for_screens(r[1]))
     return await hall.db.fetchval("SELECT MAX(id) FROM events WHERE type = ?", (event_type,))
 
 

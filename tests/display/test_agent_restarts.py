@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from hall.display import agent as agent_mod
+from hall.display.hub import for_screens
 
 from ..server_process import ROOT, ServerProcess, hall_cli
 from . import recording_tts
@@ -98,7 +99,8 @@ class Window:
             f"{self.server.url}/api/events?after=0&limit=1000", headers=await self.staff()
         ) as resp:
             events = (await resp.json())["events"]
-        return max(e["id"] for e in events if not types or e["type"] in types)
+        # With no type named: the last event a screen or agent is sent at all.
+        return max(e["id"] for e in events if (e["type"] in types if types else for_screens(e["type"])))
 
 
 @pytest.mark.timeout(120)
