@@ -28,6 +28,7 @@ from .auth.principal import DEVICE_KINDS, ROLES
 from .auth.views import MIN_PASSWORD
 from .clock import Clock
 from .errors import HallError
+from .evaluation.settings import EVALUATION_SETTINGS
 from .server import SCHEMAS, create_app
 from .storage import Database
 from .web.pages import PAGES
@@ -291,6 +292,7 @@ async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_p
         "notify": config_mod.NOTIFY_SETTINGS,
         "appointments": config_mod.APPOINTMENT_SETTINGS,
         "voice": config_mod.VOICE_SETTINGS,
+        "evaluation": EVALUATION_SETTINGS,
     }
     for table, settings in groups.items():
         print(f"[{table}]")

@@ -277,6 +277,7 @@ class Config:
     notify: NotifySettings
     printers: tuple[Printer, ...]
     voice: VoiceSettings
+    evaluation: Any  # hall.evaluation.settings.EvaluationSettings
     screens: dict[str, ScreenLayout]  # by the screen's device name
     photo_dir: str
     closed_dates: frozenset[dt.date] = frozenset()
@@ -404,12 +405,19 @@ def parse(raw: dict[str, Any]) -> Config:
         kiosk=KioskSettings(**_settings(_table(raw, "kiosk"), KIOSK_SETTINGS, "kiosk")),
         notify=_notify(_table(raw, "notify")),
         voice=parse_voice(_table(raw, "voice")),
+        evaluation=_evaluation(_table(raw, "evaluation")),
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         screens=_screens(_list(raw, "screens"), [s.id for s in sections], {w.area for w in windows}),
         photo_dir=_get(_table(raw, "display"), "display.photo_dir", str, "var/photos"),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
     )
+
+
+def _evaluation(raw: dict[str, Any]) -> Any:
+    from .evaluation.settings import parse_evaluation  # the domain owns its settings; imported late (cycle)
+
+    return parse_evaluation(raw)
 
 
 def _section(raw: Any, index: int) -> Section:

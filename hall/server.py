@@ -20,6 +20,9 @@ from .display import views as display_views
 from .display.hub import hub_ctx
 from .display.registry import registry_ctx
 from .display.speech import speech_ctx
+from .evaluation import schema as evaluation_schema
+from .evaluation import views as evaluation_views
+from .evaluation.tasks import evaluation_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
@@ -32,7 +35,14 @@ from .storage import Database
 from .web import events_view, pages
 from .web.middleware import error_middleware, headers_middleware
 
-SCHEMAS = [events.SCHEMA, auth_schema.SCHEMA, queue_schema.SCHEMA, outbox_schema.SCHEMA, display_schema.SCHEMA]
+SCHEMAS = [
+    events.SCHEMA,
+    auth_schema.SCHEMA,
+    queue_schema.SCHEMA,
+    outbox_schema.SCHEMA,
+    display_schema.SCHEMA,
+    evaluation_schema.SCHEMA,
+]
 
 
 def create_app(config: Config, clock: Clock | None = None, db_path: str | Path | None = None) -> web.Application:
@@ -50,6 +60,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(speech_ctx)  # after the database: it renders calls as they commit
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(registry_ctx)
+    app.cleanup_ctx.append(evaluation_ctx)
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
@@ -60,6 +71,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     voice_views.setup_routes(app)
     display_views.setup_routes(app)
     display_pages.setup_routes(app)
+    evaluation_views.setup_routes(app)
     pages.setup_routes(app)
     return app
 

@@ -173,3 +173,11 @@ async def principal_for_token(db: Database, token: str, now: float) -> tuple[Pri
         )
         return principal, float("inf")
     return None
+
+
+def staff_brief(tx: Tx, user_id: int | None) -> tuple[str | None, str | None]:
+    """(name, staff number) of an account, for records that must name the person."""
+    if user_id is None:
+        return None, None
+    row = tx.one("SELECT display_name, staff_no FROM users WHERE id = ?", (user_id,))
+    return (row["display_name"], row["staff_no"]) if row is not None else (None, None)

@@ -1,0 +1,149 @@
+"""Services, ratings, the daily roll-up managers read, and bad-review cases.
+
+`services` holds every finished service with what a rating must name (ticket,
+matter, times, window, department, staff, assisting staff), projected from
+the queue's `ticket.finished` events. A rating copies that detail, so it
+stays true when windows or staff change later, and is never edited: a void
+keeps the original with its reason. `rating_days` adds everything up per day,
+window, staff member, section, matter and channel in the same transaction,
+so a month or a year over ten million ratings is a small read.
+"""
+
+from ..storage import Schema
+
+SCHEMA = Schema(
+    "evaluation",
+    (
+        """
+        CREATE TABLE services (
+            ticket_id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            finished_at REAL NOT NULL,
+            ticket_number TEXT NOT NULL,
+            section TEXT NOT NULL,
+            matter TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL,
+            issued_at REAL NOT NULL,
+            called_at REAL,
+            started_at REAL,
+            window_no INTEGER NOT NULL,
+            window_name TEXT NOT NULL,
+            department TEXT NOT NULL,
+            staff_user_id INTEGER,
+            staff_no TEXT,
+            staff_name TEXT,
+            assisted_by INTEGER,
+            assisted_no TEXT,
+            assisted_name TEXT,
+            rated INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX services_window ON services (window_no, finished_at);
+        CREATE INDEX services_unrated ON services (rated, finished_at);
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES services (ticket_id),
+            kind TEXT NOT NULL,
+            grade INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 5),
+            tags TEXT NOT NULL,
+            tag_set TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            device_id INTEGER,
+            entered_by INTEGER,
+            created_at REAL NOT NULL,
+            day TEXT NOT NULL,
+            service_day TEXT NOT NULL,
+            ticket_number TEXT NOT NULL,
+            section TEXT NOT NULL,
+            matter TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            issued_at REAL NOT NULL,
+            called_at REAL,
+            finished_at REAL NOT NULL,
+            window_no INTEGER NOT NULL,
+            window_name TEXT NOT NULL,
+            department TEXT NOT NULL,
+            staff_user_id INTEGER,
+            staff_no TEXT,
+            staff_name TEXT,
+            assisted_by INTEGER,
+            assisted_no TEXT,
+            assisted_name TEXT,
+            anonymous INTEGER NOT NULL,
+            rater_name TEXT,
+            rater_phone TEXT,
+            rater_id_number TEXT,
+            voided_at REAL,
+            void_reason TEXT,
+            voided_by INTEGER,
+            UNIQUE (ticket_id, kind)
+        );
+        CREATE INDEX ratings_created ON ratings (created_at);
+        CREATE INDEX ratings_window ON ratings (window_no, created_at);
+        CREATE INDEX ratings_staff ON ratings (staff_user_id, created_at);
+        CREATE INDEX ratings_department ON ratings (department, created_at);
+        CREATE INDEX ratings_grade ON ratings (grade, created_at);
+        CREATE TABLE rating_days (
+            day TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            staff_user_id INTEGER NOT NULL,
+            section TEXT NOT NULL,
+            matter TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            department TEXT NOT NULL,
+            served INTEGER NOT NULL DEFAULT 0,
+            g1 INTEGER NOT NULL DEFAULT 0,
+            g2 INTEGER NOT NULL DEFAULT 0,
+            g3 INTEGER NOT NULL DEFAULT 0,
+            g4 INTEGER NOT NULL DEFAULT 0,
+            g5 INTEGER NOT NULL DEFAULT 0,
+            follow_ups INTEGER NOT NULL DEFAULT 0,
+            real_name_bad INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, window_no, staff_user_id, section, matter, channel)
+        );
+        CREATE INDEX rating_days_department ON rating_days (department, day);
+        CREATE TABLE bad_reviews (
+            id INTEGER PRIMARY KEY,
+            rating_id INTEGER NOT NULL UNIQUE REFERENCES ratings (id),
+            ticket_id INTEGER NOT NULL,
+            department TEXT NOT NULL,
+            window_no INTEGER NOT NULL,
+            staff_user_id INTEGER,
+            real_name INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            verify_due REAL NOT NULL,
+            verified_at REAL,
+            verify_outcome TEXT,
+            verify_note TEXT,
+            rectify_due REAL NOT NULL,
+            rectified_at REAL,
+            rectify_kind TEXT,
+            rectify_note TEXT,
+            feedback_due REAL,
+            fed_back_at REAL,
+            feedback_note TEXT,
+            revisit_due REAL,
+            revisited_at REAL,
+            revisit_satisfied INTEGER,
+            revisit_note TEXT,
+            closed_at REAL,
+            overdue_stage TEXT,
+            escalated_at REAL,
+            handled_by INTEGER
+        );
+        CREATE INDEX bad_reviews_status ON bad_reviews (status, opened_at);
+        CREATE TABLE evaluation_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_event_id INTEGER NOT NULL
+        );
+        CREATE TABLE rater_reads (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER NOT NULL,
+            rating_id INTEGER NOT NULL,
+            purpose TEXT NOT NULL
+        )
+        """,
+    ),
+)

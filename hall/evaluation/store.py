@@ -1,0 +1,152 @@
+"""All SQL of the evaluation domain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..storage import Database, Tx
+
+Row = Any
+
+SERVICE_COLUMNS = (
+    "ticket_id", "day", "finished_at", "ticket_number", "section", "matter", "outcome", "issued_at", "called_at",
+    "started_at", "window_no", "window_name", "department", "staff_user_id", "staff_no", "staff_name",
+    "assisted_by", "assisted_no", "assisted_name",
+)  # fmt: skip
+
+
+def insert_service(tx: Tx, service: dict[str, Any]) -> bool:
+    """Record a finished service once; True when it is new."""
+    marks = ", ".join("?" for _ in SERVICE_COLUMNS)
+    cur = tx.execute(
+        f"INSERT INTO services ({', '.join(SERVICE_COLUMNS)}) VALUES ({marks}) ON CONFLICT (ticket_id) DO NOTHING",
+        tuple(service[c] for c in SERVICE_COLUMNS),
+    )
+    if cur.rowcount == 1:
+        roll_up(tx, service["day"], service, "", served=1)
+        return True
+    return False
+
+
+def service(tx: Tx, ticket_id: int) -> Row | None:
+    return tx.one("SELECT * FROM services WHERE ticket_id = ?", (ticket_id,))
+
+
+def set_rated(tx: Tx, ticket_id: int, rated: int) -> None:
+    tx.execute("UPDATE services SET rated = ? WHERE ticket_id = ?", (rated, ticket_id))
+
+
+def roll_up(tx: Tx, day: str, s: Any, channel: str, served: int = 0, grade: int | None = None, sign: int = 1,
+            follow_up: bool = False, real_name_bad: bool = False) -> None:  # fmt: skip
+    """Add (or, with sign -1, take back) a service or a rating in the daily roll-up."""
+    grades = [0] * 5
+    if grade is not None and not follow_up:
+        grades[grade - 1] = sign
+    tx.execute(
+        "INSERT INTO rating_days (day, window_no, staff_user_id, section, matter, channel, department, served, "
+        "g1, g2, g3, g4, g5, follow_ups, real_name_bad) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (day, window_no, staff_user_id, section, matter, channel) DO UPDATE SET "
+        "served = served + excluded.served, g1 = g1 + excluded.g1, g2 = g2 + excluded.g2, "
+        "g3 = g3 + excluded.g3, g4 = g4 + excluded.g4, g5 = g5 + excluded.g5, "
+        "follow_ups = follow_ups + excluded.follow_ups, real_name_bad = real_name_bad + excluded.real_name_bad",
+        (
+            day, s["window_no"], s["staff_user_id"] or 0, s["section"], s["matter"] or "", channel, s["department"],
+            served, *grades, sign if follow_up else 0, sign if real_name_bad else 0,
+        ),
+    )  # fmt: skip
+
+
+def rating_for(tx: Tx, ticket_id: int, kind: str) -> Row | None:
+    return tx.one("SELECT * FROM ratings WHERE ticket_id = ? AND kind = ?", (ticket_id, kind))
+
+
+def insert_rating(tx: Tx, fields: dict[str, Any]) -> Row:
+    columns = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
+    cur = tx.execute(f"INSERT INTO ratings ({columns}) VALUES ({marks})", tuple(fields.values()))
+    return tx.one("SELECT * FROM ratings WHERE id = ?", (cur.lastrowid,))
+
+
+def void_rating(tx: Tx, rating_id: int, reason: str, user_id: int) -> Row:
+    tx.execute(
+        "UPDATE ratings SET voided_at = ?, void_reason = ?, voided_by = ? WHERE id = ? AND voided_at IS NULL",
+        (tx.now, reason, user_id, rating_id),
+    )
+    return tx.one("SELECT * FROM ratings WHERE id = ?", (rating_id,))
+
+
+def rating(tx: Tx, rating_id: int) -> Row | None:
+    return tx.one("SELECT * FROM ratings WHERE id = ?", (rating_id,))
+
+
+def unrated_before(tx: Tx, finished_before: float, limit: int) -> list[Row]:
+    return tx.all(
+        "SELECT * FROM services WHERE rated = 0 AND finished_at < ? ORDER BY finished_at LIMIT ?",
+        (finished_before, limit),
+    )
+
+
+def cursor(tx: Tx) -> int:
+    return tx.value("SELECT last_event_id FROM evaluation_cursor WHERE id = 1") or 0
+
+
+def set_cursor(tx: Tx, event_id: int) -> None:
+    tx.execute(
+        "INSERT INTO evaluation_cursor (id, last_event_id) VALUES (1, ?) "
+        "ON CONFLICT (id) DO UPDATE SET last_event_id = MAX(last_event_id, excluded.last_event_id)",
+        (event_id,),
+    )
+
+
+def log_rater_read(tx: Tx, user_id: int, rating_id: int, purpose: str) -> None:
+    tx.execute(
+        "INSERT INTO rater_reads (at, user_id, rating_id, purpose) VALUES (?, ?, ?, ?)",
+        (tx.now, user_id, rating_id, purpose),
+    )
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+async def get_service(db: Database, ticket_id: int) -> Row | None:
+    return await db.fetchone("SELECT * FROM services WHERE ticket_id = ?", (ticket_id,))
+
+
+async def get_rating(db: Database, rating_id: int) -> Row | None:
+    return await db.fetchone("SELECT * FROM ratings WHERE id = ?", (rating_id,))
+
+
+async def ratings_of_ticket(db: Database, ticket_id: int) -> list[Row]:
+    return await db.fetchall("SELECT * FROM ratings WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+
+
+FILTERS = {
+    "window": "window_no = ?",
+    "staff": "staff_user_id = ?",
+    "department": "department = ?",
+    "section": "section = ?",
+    "matter": "matter = ?",
+    "channel": "channel = ?",
+    "grade": "grade = ?",
+}
+
+
+async def find_ratings(
+    db: Database, start: float, end: float, filters: dict[str, Any], limit: int, before_id: int | None
+) -> list[Row]:
+    """Ratings given in [start, end), newest first, optionally before an id (paging)."""
+    where, params = ["created_at >= ?", "created_at < ?"], [start, end]
+    for key, value in filters.items():
+        where.append(FILTERS[key])
+        params.append(value)
+    if before_id is not None:
+        where.append("id < ?")
+        params.append(before_id)
+    return await db.fetchall(
+        f"SELECT * FROM ratings WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", (*params, limit)
+    )
+
+
+def tags_of(row: Row) -> list[str]:
+    return json.loads(row["tags"])

@@ -1,0 +1,73 @@
+"""Background work of the evaluation domain: services recorded as tickets finish, default grades.
+
+Services are projected from the event log by a cursor kept in the database,
+so a service finished just before a crash is recorded on the next start; a
+rating that arrives first records its service itself (the same unit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..events import Lagging, events_after
+from ..keys import BUS, CONFIG, DB
+from . import ratings, store
+
+log = logging.getLogger(__name__)
+
+PAGE = 500
+SWEEP_S = 60.0
+
+
+async def catch_up(app: web.Application) -> None:
+    """Record the services finished since the cursor (at start, and after falling behind)."""
+    db, config = app[DB], app[CONFIG]
+    position = await db.write(store.cursor)
+    while batch := await events_after(db, position, PAGE):
+        finished = [e.payload["ticket"]["id"] for e in batch if e.type == "ticket.finished"]
+        position = batch[-1].id
+        await db.write(ratings.project, config, finished, position)
+
+
+async def follow(app: web.Application) -> None:
+    bus, db, config = app[BUS], app[DB], app[CONFIG]
+    subscription = bus.subscribe(10_000, ("ticket.finished",))
+    await catch_up(app)
+    try:
+        while True:
+            try:
+                event = await subscription.get()
+            except Lagging:
+                subscription.close()
+                subscription = bus.subscribe(10_000, ("ticket.finished",))
+                await catch_up(app)
+                continue
+            await db.write(ratings.project, config, [event.payload["ticket"]["id"]], event.id)
+    finally:
+        subscription.close()
+
+
+async def sweep(app: web.Application) -> None:
+    """Every minute: default grades for services left unrated (if the hall gives them)."""
+    while True:
+        try:
+            while await app[DB].write(ratings.apply_defaults, app[CONFIG]) > 0:
+                pass
+        except Exception:  # the next round tries again; nothing is lost
+            log.exception("evaluation sweep failed")
+        await asyncio.sleep(SWEEP_S)
+
+
+async def evaluation_ctx(app: web.Application) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(follow(app)), asyncio.create_task(sweep(app))]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
