@@ -134,7 +134,8 @@ class Agent:
                 delay = next(delays)
                 log.info("%.1f 秒后重连 / reconnecting in %.1f s", delay, delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                    async with asyncio.timeout(delay):  # not wait_for, which may swallow a cancellation
+                        await stop.wait()
         finally:
             await asyncio.to_thread(self.announcer.stop)
 

@@ -101,7 +101,8 @@ class Renderer:
             os.utime(path)  # used now: the last to go when the cache is pruned
             return path
         try:
-            return await asyncio.wait_for(asyncio.shield(self.submit(announcement)), RENDER_WAIT_S)
+            async with asyncio.timeout(RENDER_WAIT_S):
+                return await asyncio.shield(self.submit(announcement))
         except TimeoutError:
             raise SpeechError(f"rendering took over {RENDER_WAIT_S:.0f} s") from None
 

@@ -70,8 +70,11 @@ class Worker:
                     pass
             except Exception:  # the worker must keep going: the outbox keeps what failed
                 log.exception("outbox worker round failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the worker would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), IDLE_WAKE_S)
+                async with asyncio.timeout(IDLE_WAKE_S):
+                    await self.wake.wait()
             self.wake.clear()
 
 

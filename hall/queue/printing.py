@@ -69,9 +69,11 @@ def slip_bytes(ticket: dict[str, Any], config: Config, tracking_url: str) -> byt
 async def send_to_printer(printer: Printer, data: bytes) -> None:
     """Send a slip to a network thermal printer (raw TCP, as on port 9100)."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(printer.host, printer.port), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):
+            reader, writer = await asyncio.open_connection(printer.host, printer.port)
         writer.write(data)
-        await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):
+            await writer.drain()
         writer.close()
         await writer.wait_closed()
     except (OSError, TimeoutError) as e:

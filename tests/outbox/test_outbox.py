@@ -180,3 +180,16 @@ async def _attempts(hall: HallClient, message_id: int, attempts: int) -> bool:
 def test_backoff_grows_and_is_capped():
     assert [backoff(n) for n in (1, 2, 3, 4)] == [30.0, 60.0, 120.0, 240.0]
     assert backoff(20) == 3600.0
+
+
+async def test_the_worker_stops_when_cancelled_just_as_a_message_wakes_it(hall: HallClient):
+    # The race that once hung shutdown: on Python 3.11 asyncio.wait_for returns instead of raising
+    # when the awaited event fires as the task is cancelled, and the worker looped on for ever.
+    worker = hall.app[WORKER]
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.05)  # it has looked at the outbox and sleeps until woken
+    worker.wake.set()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(2):
+            await task
