@@ -20,6 +20,9 @@ from .display import views as display_views
 from .display.hub import hub_ctx
 from .display.registry import registry_ctx
 from .display.speech import speech_ctx
+from .evaluation import case_views
+from .evaluation import pad as evaluation_pad
+from .evaluation import qr as evaluation_qr
 from .evaluation import schema as evaluation_schema
 from .evaluation import views as evaluation_views
 from .evaluation.tasks import evaluation_ctx
@@ -72,6 +75,9 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     display_views.setup_routes(app)
     display_pages.setup_routes(app)
     evaluation_views.setup_routes(app)
+    case_views.setup_routes(app)
+    evaluation_pad.setup_routes(app)
+    evaluation_qr.setup_routes(app)
     pages.setup_routes(app)
     return app
 

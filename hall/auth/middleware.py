@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -89,7 +90,8 @@ async def auth_middleware(
     if rule is None or not rule.admits(principal):
         if principal is None and (rule is None or not rule.public):
             if not is_api(request):
-                raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+                # quoted: the page's own query (with its & and =) must come back whole after login
+                raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
             raise Unauthorized("unauthenticated", "请先登录或提供有效的访问令牌")
         raise Forbidden("forbidden", "您的账号或设备无权进行此操作")
     if principal is not None and principal.via_cookie and request.method not in SAFE_METHODS:

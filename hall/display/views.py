@@ -20,7 +20,7 @@ from .hub import HEARTBEAT_S, HUB, Connection, read_messages
 from .live import same_origin
 from .registry import REGISTRY
 
-SCREEN_KINDS = ("display",)
+SCREEN_KINDS = ("display", "pad")  # rating pads follow their window's finished services
 
 
 async def screen_device(request: web.Request) -> Principal:
@@ -40,7 +40,7 @@ async def screen_device(request: web.Request) -> Principal:
     if who.kind == "user" and who.role in STAFF:
         return who
     if who.kind != "device" or who.device_kind not in SCREEN_KINDS:
-        raise Forbidden("forbidden", "只有登记为屏幕(display)的设备可以连接屏幕推送")
+        raise Forbidden("forbidden", "只有登记为屏幕(display)或评价器(pad)的设备可以连接屏幕推送")
     return who
 
 
@@ -73,7 +73,7 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
         nonlocal registered
         if data.get("type") == "hello" and not registered:
             registered = True
-            await registry.connected(device.id, device.name, address, data)
+            await registry.connected(device.id, device.name, address, _hello(device, data))
         elif data.get("type") in ("ack", "pong") and device.kind == "device":
             registry.acked(device.id, data.get("last_id"))
 
@@ -84,7 +84,7 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
         await asyncio.wait({reader, sender}, timeout=2.0, return_when=asyncio.FIRST_COMPLETED)
         if not registered and not ws.closed:
             registered = True
-            await registry.connected(device.id, device.name, address, {})
+            await registry.connected(device.id, device.name, address, _hello(device, {}))
         await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in (reader, sender):
@@ -95,6 +95,11 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
         if registered and device.kind == "device":
             await registry.disconnected(device.id)
     return ws
+
+
+def _hello(device: Principal, hello: dict[str, Any]) -> dict[str, Any]:
+    """A pad is listed as a pad, whatever its page says."""
+    return {**hello, "kind": "pad"} if device.device_kind == "pad" else hello
 
 
 @access(roles=MANAGERS)

@@ -145,5 +145,41 @@ SCHEMA = Schema(
             purpose TEXT NOT NULL
         )
         """,
+        # 2: bad-review cases worked stage by stage. `stage` is the step awaited (verify, rectify,
+        # feedback, revisit; NULL once closed or void) and `due_at` its deadline; `round` is 2
+        # after a return visit found the citizen not satisfied and reopened the rectification.
+        # Who did each step, whether the citizen was reached (reached, unreached, anonymous),
+        # the return visit's call attempts and how the case ended (`result`). Every step, with
+        # its note, is kept in `bad_review_steps`: a reopened round overwrites the columns only.
+        """
+        ALTER TABLE bad_reviews ADD COLUMN stage TEXT;
+        ALTER TABLE bad_reviews ADD COLUMN due_at REAL;
+        ALTER TABLE bad_reviews ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE bad_reviews ADD COLUMN verified_by INTEGER;
+        ALTER TABLE bad_reviews ADD COLUMN verify_contact TEXT;
+        ALTER TABLE bad_reviews ADD COLUMN rectified_by INTEGER;
+        ALTER TABLE bad_reviews ADD COLUMN fed_back_by INTEGER;
+        ALTER TABLE bad_reviews ADD COLUMN feedback_contact TEXT;
+        ALTER TABLE bad_reviews ADD COLUMN revisited_by INTEGER;
+        ALTER TABLE bad_reviews ADD COLUMN revisit_contact TEXT;
+        ALTER TABLE bad_reviews ADD COLUMN revisit_attempts INTEGER;
+        ALTER TABLE bad_reviews ADD COLUMN result TEXT;
+        UPDATE bad_reviews SET stage = 'verify', due_at = verify_due WHERE status = 'open';
+        UPDATE bad_reviews SET result = 'void' WHERE status = 'void';
+        CREATE INDEX bad_reviews_due ON bad_reviews (due_at);
+        CREATE INDEX bad_reviews_department ON bad_reviews (department, opened_at);
+        CREATE TABLE bad_review_steps (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES bad_reviews (id),
+            round INTEGER NOT NULL,
+            stage TEXT,
+            action TEXT NOT NULL,
+            at REAL NOT NULL,
+            by_user INTEGER,
+            by_name TEXT,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX bad_review_steps_case ON bad_review_steps (case_id, id)
+        """,
     ),
 )

@@ -1,4 +1,5 @@
-"""Background work of the evaluation domain: services recorded as tickets finish, default grades.
+"""Background work of the evaluation domain: services recorded as tickets finish, default grades,
+overdue bad-review cases.
 
 Services are projected from the event log by a cursor kept in the database,
 so a service finished just before a crash is recorded on the next start; a
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from ..events import Lagging, events_after
 from ..keys import BUS, CONFIG, DB
-from . import ratings, store
+from . import case_sweep, ratings, store
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,21 @@ async def follow(app: web.Application) -> None:
         subscription.close()
 
 
+async def sweep_once(app: web.Application) -> None:
+    """Default grades for services left unrated (if the hall gives them); overdue bad-review cases
+    flagged and escalated. Both units run on the writer's clock, the app's."""
+    db, config = app[DB], app[CONFIG]
+    while await db.write(ratings.apply_defaults, config) > 0:
+        pass
+    while await db.write(case_sweep.flag_overdue, config) > 0:
+        pass
+
+
 async def sweep(app: web.Application) -> None:
-    """Every minute: default grades for services left unrated (if the hall gives them)."""
+    """Every minute: `sweep_once`."""
     while True:
         try:
-            while await app[DB].write(ratings.apply_defaults, app[CONFIG]) > 0:
-                pass
+            await sweep_once(app)
         except Exception:  # the next round tries again; nothing is lost
             log.exception("evaluation sweep failed")
         await asyncio.sleep(SWEEP_S)

@@ -35,8 +35,11 @@ PAGES = (
     ("/appointments", "预约办事"),
     ("/manage", "统计与实时概况(管理人员)"),
     ("/manage/screens", "屏幕与公告(管理人员)"),
+    ("/manage/bad-reviews", "差评整改(管理人员)"),
     ("/screen/hall", "大厅综合屏(登记的屏幕)"),
     ("/screen/window/{窗口号}", "窗口屏(登记的屏幕)"),
+    ("/pad/{窗口号}", "窗口评价器(登记的评价器)"),
+    ("/r/{号票查询码}", "服务评价(号票二维码)"),
     ("/device?token={设备令牌}", "登记取号机等设备"),
 )
 
@@ -102,8 +105,9 @@ async def logout_submit(request: web.Request) -> web.Response:
     raise response
 
 
-# Where an enrolled device's browser goes: each kind has its page.
+# Where an enrolled device's browser goes: each kind has its page; one bound to a window, that window's.
 DEVICE_HOMES = {"kiosk": "/kiosk", "display": "/screen/hall"}
+WINDOW_HOMES = {"display": "/screen/window/{no}", "pad": "/pad/{no}"}
 DEVICE_COOKIE_DAYS = 3650
 
 
@@ -115,8 +119,10 @@ async def enroll_device(request: web.Request) -> web.Response:
     if device is None or device.kind != "device":
         return render_error(request, 401, "设备令牌无效或已被吊销,请联系管理员重新登记此设备")
     home = DEVICE_HOMES.get(device.device_kind, "/")
-    if device.device_kind == "display" and device.window_no is not None:
-        home = f"/screen/window/{device.window_no}"  # a screen over a window
+    if device.window_no is not None and device.device_kind in WINDOW_HOMES:
+        home = WINDOW_HOMES[device.device_kind].format(no=device.window_no)  # a window's screen or pad
+    elif device.device_kind == "pad":
+        return render_error(request, 403, "这台评价器没有绑定窗口,请管理员重新登记并指定窗口(--window 窗口号)")
     response = web.HTTPSeeOther(home)
     response.set_cookie(
         DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Strict", path="/"

@@ -21,8 +21,11 @@ PAGES = {
     "/manage": ("manager", "/manage"),
     "/manage/stats": ("manager", "/manage/stats"),
     "/manage/screens": ("manager", "/manage/screens"),
+    "/manage/bad-reviews": ("manager", "/manage/bad-reviews"),
     "/screen/hall": ("display", "/screen/hall"),
     "/screen/window/{no}": ("display", "/screen/window/2"),
+    "/pad/{no}": ("pad", "/pad/2"),
+    "/r/{token}": ("anyone", "/r/{token}"),
 }
 NOT_PAGES = {"/device", "/t/{token}/qr.svg", "/screen/photo/{staff_no}"}  # a redirect, images
 
@@ -45,6 +48,7 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
     await hall.create_user("pages-manager", "manager")
     kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
     display_token = (await hall.device("display"))["Authorization"].split()[1]
+    pad_token = (await hall.device("pad", window=2))["Authorization"].split()[1]
     contexts = {}
 
     async def context_for(who: str):
@@ -54,8 +58,8 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            if who in ("kiosk", "display"):
-                token = kiosk_token if who == "kiosk" else display_token
+            if who in ("kiosk", "display", "pad"):
+                token = {"kiosk": kiosk_token, "display": display_token, "pad": pad_token}[who]
                 await page.goto(str(hall.client.make_url(f"/device?token={token}")))
             elif who in ("staff", "manager"):
                 await page.goto(str(hall.client.make_url("/login")))

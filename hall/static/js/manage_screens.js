@@ -27,7 +27,7 @@
     });
   });
 
-  var KINDS = { screen: "屏幕", agent: "播报电脑" };
+  var KINDS = { screen: "屏幕", agent: "播报电脑", pad: "评价器" };
 
   function cell(row, text) {
     var td = document.createElement("td");

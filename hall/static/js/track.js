@@ -52,6 +52,7 @@
     Hall.text("t-ahead", t.ahead === null || t.ahead === undefined ? "—" : t.ahead + " 人");
     Hall.text("t-wait", t.status === "waiting" && !t.expired ? Hall.minutes(t.estimated_wait_s) : "—");
     document.getElementById("t-cancel").hidden = t.status !== "waiting" || t.expired;
+    document.getElementById("t-rate").hidden = t.status !== "done";
     if (t.status === "called" && (previous !== "called" || t.recalls)) notify();
   }
 
