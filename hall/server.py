@@ -24,6 +24,8 @@ from .evaluation import case_views
 from .evaluation import pad as evaluation_pad
 from .evaluation import qr as evaluation_qr
 from .evaluation import schema as evaluation_schema
+from .evaluation import stats_pages as evaluation_stats_pages
+from .evaluation import stats_views as evaluation_stats
 from .evaluation import views as evaluation_views
 from .evaluation.tasks import evaluation_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
@@ -75,6 +77,8 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     display_views.setup_routes(app)
     display_pages.setup_routes(app)
     evaluation_views.setup_routes(app)
+    evaluation_stats.setup_routes(app)
+    evaluation_stats_pages.setup_routes(app)
     case_views.setup_routes(app)
     evaluation_pad.setup_routes(app)
     evaluation_qr.setup_routes(app)

@@ -181,5 +181,10 @@ SCHEMA = Schema(
         );
         CREATE INDEX bad_review_steps_case ON bad_review_steps (case_id, id)
         """,
+        # 3: the statistics join the bad first ratings of a range of service days to their cases;
+        # this small partial index finds them without reading the range's other ratings.
+        """
+        CREATE INDEX ratings_bad_day ON ratings (day) WHERE grade <= 2 AND kind = 'first'
+        """,
     ),
 )

@@ -128,18 +128,48 @@ FILTERS = {
     "section": "section = ?",
     "matter": "matter = ?",
     "channel": "channel = ?",
-    "grade": "grade = ?",
+    "kind": "kind = ?",
+}
+# Filters without a value: what a figure of the statistics counts.
+FLAGS = {
+    "bad": "grade <= 2",
+    "active": "channel <> 'default'",  # given by the citizen, not the default grade
+    "valid": "voided_at IS NULL",
+    "voided": "voided_at IS NOT NULL",
 }
 
 
 async def find_ratings(
-    db: Database, start: float, end: float, filters: dict[str, Any], limit: int, before_id: int | None
+    db: Database,
+    start: float,
+    end: float,
+    filters: dict[str, Any],
+    limit: int,
+    before_id: int | None,
+    service_days: tuple[str, str] | None = None,
+    grades: tuple[int, ...] = (),
+    flags: tuple[str, ...] = (),
 ) -> list[Row]:
-    """Ratings given in [start, end), newest first, optionally before an id (paging)."""
-    where, params = ["created_at >= ?", "created_at < ?"], [start, end]
+    """Ratings given in [start, end), newest first, optionally before an id (paging).
+
+    With `service_days` (first, last), the ratings of the services of those days
+    instead, as the statistics count them; `end` is then open (a rating may come
+    days after its service) and `start` still bounds it (never before the service).
+    """
+    where, params = ["created_at >= ?"], [start]
+    if service_days is None:
+        where.append("created_at < ?")
+        params.append(end)
+    else:
+        where.append("day BETWEEN ? AND ?")
+        params += list(service_days)
     for key, value in filters.items():
         where.append(FILTERS[key])
         params.append(value)
+    if grades:
+        where.append(f"grade IN ({', '.join('?' for _ in grades)})")
+        params += list(grades)
+    where += [FLAGS[f] for f in flags]
     if before_id is not None:
         where.append("id < ?")
         params.append(before_id)
@@ -150,3 +180,10 @@ async def find_ratings(
 
 def tags_of(row: Row) -> list[str]:
     return json.loads(row["tags"])
+
+
+async def case_of_rating(db: Database, rating_id: int) -> Row | None:
+    return await db.fetchone(
+        "SELECT id, status, stage, result, round, due_at, overdue_stage FROM bad_reviews WHERE rating_id = ?",
+        (rating_id,),
+    )

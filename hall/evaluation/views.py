@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from ..queue import store as queue_store
 from ..web import validation as v
 from ..web.jsonio import read_json, respond
 from . import ratings, store
+from .case_rules import RESULTS, STAGES, STATUSES
 from .rules import CHANNELS, CITIZEN_CHANNELS, STAFF_CHANNELS, check_rating
 
 RATING_FIELDS = ("ticket_token", "ticket_id", "grade", "tags", "comment", "channel", "rater")
@@ -72,27 +74,64 @@ async def _by_token(db: Any, token: str | None) -> Any:
 async def list_ratings(request: web.Request) -> web.Response:
     """Ratings with their full detail (raters masked), filtered; newest first, paged by `before`."""
     config = request.app[CONFIG]
-    q = request.query
-    start, end = date_range(q, config, request.app[CLOCK].now())
+    found = await find(request.app[DB], config, request.query, request.app[CLOCK].now())
+    return respond({"ratings": [ratings.rating_json(r, config) for r in found.rows], "next_before": found.next_before})
+
+
+@dataclass(frozen=True)
+class Found:
+    rows: list[Any]
+    next_before: int | None
+
+
+async def find(db: Any, config: Any, q: Any, now: float) -> Found:
+    """The ratings a query string asks for (the list API, and the manager's drill-down page).
+
+    `from`/`to` are the days the ratings were given, or with `on=service` the days of
+    the services rated (as the statistics count them). A figure of the statistics is
+    a filter: `kind` (first, follow_up), `grade` (one or a list: 5,4), `bad=1`,
+    `active=1` (not the default grade), `voided=0` or `1`.
+    """
+    start, end = date_range(q, config, now)
     filters: dict[str, Any] = {}
-    for key in ("window", "staff", "grade"):
-        value = v.query_int(q, key, 0, 0, 2**31) if key in q else None
-        if value is not None:
-            filters[key] = value
+    for key in ("window", "staff"):
+        if q.get(key, "") != "":
+            filters[key] = v.query_int(q, key, 0, 0, 2**31)
     for key in ("department", "section", "matter"):
         if q.get(key):
-            filters[key] = q[key]
+            filters[key] = v.text(dict(q), key, max_len=100)
     if q.get("channel"):
         filters["channel"] = v.choice(dict(q), "channel", tuple(CHANNELS))
+    if q.get("kind"):
+        filters["kind"] = v.choice(dict(q), "kind", ratings.SERVICE_KINDS)
+    grades = _grades(q.get("grade", ""))
+    flags = [name for name in ("bad", "active") if _flag(q, name)]
+    voided = q.get("voided", "")
+    if voided not in ("", "0", "1"):
+        raise BadRequest("invalid_field", "参数 voided 只能是 0(不含作废)或 1(只看作废)", field="voided")
+    flags += {"": [], "0": ["valid"], "1": ["voided"]}[voided]
+    on = v.choice(dict(q), "on", ("rating", "service")) or "rating"
+    days = None
+    if on == "service":
+        days = (local(start, config.tz).date().isoformat(), local(end - 1, config.tz).date().isoformat())
     limit = v.query_int(q, "limit", 100, 1, 1000)
     before = v.query_int(q, "before", 0, 0, 2**62) or None
-    rows = await store.find_ratings(request.app[DB], start, end, filters, limit, before)
-    return respond(
-        {
-            "ratings": [ratings.rating_json(r, config) for r in rows],
-            "next_before": rows[-1]["id"] if len(rows) == limit else None,
-        }
-    )
+    rows = await store.find_ratings(db, start, end, filters, limit, before, days, grades, tuple(flags))
+    return Found(rows, rows[-1]["id"] if len(rows) == limit else None)
+
+
+def _grades(raw: str) -> tuple[int, ...]:
+    parts = [p for p in raw.split(",") if p.strip()] if raw else []
+    if not all(p.strip() in ("1", "2", "3", "4", "5") for p in parts) or len(parts) > 5:
+        raise BadRequest("invalid_field", "参数 grade 应为 1 到 5 的等级,多个用逗号分隔,如 5,4", field="grade")
+    return tuple(sorted({int(p) for p in parts}))
+
+
+def _flag(q: Any, name: str) -> bool:
+    raw = q.get(name, "")
+    if raw not in ("", "0", "1"):
+        raise BadRequest("invalid_field", f"参数 {name} 只能是 1 或 0", field=name)
+    return raw == "1"
 
 
 def date_range(query: Any, config: Any, now: float) -> tuple[float, float]:
@@ -121,7 +160,29 @@ async def _rating_row(request: web.Request) -> Any:
 
 @access(roles=MANAGERS)
 async def get_rating(request: web.Request) -> web.Response:
-    return respond(ratings.rating_json(await _rating_row(request), request.app[CONFIG]))
+    """One rating with every detail, and the state of its bad-review case if it opened one."""
+    return respond(await rating_detail(request.app[DB], request.app[CONFIG], await _rating_row(request)))
+
+
+async def rating_detail(db: Any, config: Any, row: Any) -> dict[str, Any]:
+    answer = ratings.rating_json(row, config)
+    case = await store.case_of_rating(db, row["id"])
+    answer["bad_review"] = None
+    if case is not None:
+        tz = config.tz
+        answer["bad_review"] = {
+            "id": case["id"],
+            "status": case["status"],
+            "status_name": STATUSES.get(case["status"], case["status"]),
+            "stage": case["stage"],
+            "stage_name": STAGES.get(case["stage"]) if case["stage"] else None,
+            "result": case["result"],
+            "result_name": RESULTS.get(case["result"]) if case["result"] else None,
+            "round": case["round"],
+            "due_at": local(case["due_at"], tz).replace(microsecond=0).isoformat() if case["due_at"] else None,
+            "overdue": case["overdue_stage"] is not None,
+        }
+    return answer
 
 
 @access(roles=MANAGERS)

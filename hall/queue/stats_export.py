@@ -100,10 +100,18 @@ def _safe(cell: Cell) -> Cell:
 
 
 def to_csv(report: dict[str, Any]) -> bytes:
-    """UTF-8 with a byte order mark, so Excel shows the Chinese text correctly."""
+    return csv_bytes(tables(report))
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    return xlsx_bytes(tables(report))
+
+
+def csv_bytes(sheets: list[Table]) -> bytes:
+    """Tables one after the other in UTF-8 with a byte order mark, so Excel shows the Chinese text correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    for i, table in enumerate(tables(report)):
+    for i, table in enumerate(sheets):
         if i:
             writer.writerow([])
         writer.writerow([table.title])
@@ -112,10 +120,11 @@ def to_csv(report: dict[str, Any]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
+def xlsx_bytes(sheets: list[Table]) -> bytes:
+    """A sheet per table, named by the first word of its title."""
     book = Workbook()
     book.remove(book.active)
-    for table in tables(report):
+    for table in sheets:
         sheet = book.create_sheet(table.title.split(" ")[0][:31])
         sheet.append([table.title])
         sheet.append(table.header)

@@ -35,8 +35,8 @@ class Query:
 
 def parse_query(query: Any, today: dt.date) -> Query:
     """`from`, `to` (local dates, default today), `by` and `format`; a clear 400 when wrong."""
-    first = _date(query, "from", today)
-    last = _date(query, "to", today)
+    first = query_date(query, "from", today)
+    last = query_date(query, "to", today)
     if first > last:
         raise BadRequest("invalid_range", "开始日期不能晚于结束日期", field="from")
     if (last - first).days + 1 > stats.MAX_DAYS:
@@ -46,7 +46,8 @@ def parse_query(query: Any, today: dt.date) -> Query:
     return Query(first, last, by, fmt)
 
 
-def _date(query: Any, field: str, default: dt.date) -> dt.date:
+def query_date(query: Any, field: str, default: dt.date) -> dt.date:
+    """A YYYY-MM-DD query parameter (`default` when absent); 400 `invalid_date` otherwise."""
     raw = query.get(field)
     if raw is None or raw == "":
         return default

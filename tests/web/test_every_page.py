@@ -22,6 +22,10 @@ PAGES = {
     "/manage/stats": ("manager", "/manage/stats"),
     "/manage/screens": ("manager", "/manage/screens"),
     "/manage/bad-reviews": ("manager", "/manage/bad-reviews"),
+    "/manage/ratings": ("manager", "/manage/ratings"),
+    "/manage/ratings/list": ("manager", "/manage/ratings/list?on=service"),
+    "/manage/ratings/{id}": ("manager", "/manage/ratings/{rating}"),
+    "/ratings/summary": ("anyone", "/ratings/summary"),
     "/screen/hall": ("display", "/screen/hall"),
     "/screen/window/{no}": ("display", "/screen/window/2"),
     "/pad/{no}": ("pad", "/pad/2"),
@@ -49,6 +53,11 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
     kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
     display_token = (await hall.device("display"))["Authorization"].split()[1]
     pad_token = (await hall.device("pad", window=2))["Authorization"].split()[1]
+    served, at_window = await hall.issue("A"), await hall.staff_at(1)  # a rated service, for its detail page
+    assert (await hall.call(at_window, 1, ticket_id=served["id"]))["id"] == served["id"]
+    assert (await hall.act(at_window, 1, "finish"))[0] == 200
+    status, rating = await hall.post("/api/ratings", {"ticket_token": served["token"], "grade": 4})
+    assert status == 201, rating
     contexts = {}
 
     async def context_for(who: str):
@@ -72,7 +81,8 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
 
     for pattern, (who, path) in PAGES.items():
         _, page, errors = await context_for(who)
-        response = await page.goto(str(hall.client.make_url(path.replace("{token}", ticket["token"]))))
+        path = path.replace("{token}", ticket["token"]).replace("{rating}", str(rating["id"]))
+        response = await page.goto(str(hall.client.make_url(path)))
         assert response.status == 200, f"{pattern} as {who}: {response.status}"
         await page.wait_for_load_state("networkidle")
         name = "page" + pattern.replace("/", "-").replace("{", "").replace("}", "") if pattern != "/" else "page-index"

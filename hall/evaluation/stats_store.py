@@ -1,0 +1,92 @@
+"""The SQL behind rating statistics: sums of `rating_days` and the bad-review cases of a range.
+
+Reads only, through reader connections. Both queries group in SQL, so what
+comes back is one row per group, period and channel (or per group and
+period), however many ratings the range holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..storage import Database
+
+Row = Any
+
+# Group and filter columns: in the roll-up, and in the ratings the bad reviews are joined to.
+DIMENSIONS = {
+    "window": "window_no",
+    "staff": "staff_user_id",
+    "department": "department",
+    "section": "section",
+    "matter": "matter",
+    "channel": "channel",
+}
+RATING_DIMENSIONS = {**DIMENSIONS, "staff": "COALESCE(r.staff_user_id, 0)"}
+PERIODS = {None: "''", "day": "day", "month": "substr(day, 1, 7)"}
+
+
+def _where(first: dt.date, last: dt.date, filters: dict[str, Any], columns: dict[str, str], prefix: str = ""):
+    where = [f"{prefix}day BETWEEN ? AND ?"]
+    params: list[Any] = [first.isoformat(), last.isoformat()]
+    for key, value in filters.items():
+        column = columns[key]
+        where.append(f"{column if '(' in column else prefix + column} = ?")
+        params.append(value)
+    return " AND ".join(where), params
+
+
+async def roll_up(
+    db: Database, first: dt.date, last: dt.date, by: str | None, period: str | None, filters: dict[str, Any]
+) -> list[Row]:
+    """Sums of the roll-up per group, period and channel over service days first…last."""
+    key = DIMENSIONS[by] if by else "''"
+    where, params = _where(first, last, filters, DIMENSIONS)
+    return await db.fetchall(
+        f"SELECT {key} AS key, {PERIODS[period]} AS period, channel, SUM(served) AS served, SUM(g1) AS g1, "
+        "SUM(g2) AS g2, SUM(g3) AS g3, SUM(g4) AS g4, SUM(g5) AS g5, SUM(follow_ups) AS follow_ups, "
+        f"SUM(real_name_bad) AS real_name_bad FROM rating_days WHERE {where} GROUP BY 1, 2, 3",
+        tuple(params),
+    )
+
+
+async def bad_reviews(
+    db: Database,
+    first: dt.date,
+    last: dt.date,
+    by: str | None,
+    period: str | None,
+    filters: dict[str, Any],
+    since: float,
+) -> list[Row]:
+    """Per group and period: bad first ratings (not voided) of services first…last and how far their cases got.
+
+    `since` (the start of day `first`) bounds the rating times too: a rating never comes
+    before its service, and with a filter on window, staff or department the planner may
+    read that column's (…, created_at) index, which the bound keeps to the range.
+    """
+    key = f"r.{DIMENSIONS[by]}" if by and by != "staff" else (RATING_DIMENSIONS["staff"] if by else "''")
+    where, params = _where(first, last, filters, RATING_DIMENSIONS, prefix="r.")
+    where += " AND r.created_at >= ?"
+    params.append(since)
+    period_sql = PERIODS[period].replace("day", "r.day")
+    return await db.fetchall(
+        f"SELECT {key} AS key, {period_sql} AS period, COUNT(*) AS count, "
+        "SUM(b.verified_at IS NOT NULL) AS replied, "
+        "SUM(b.real_name) AS real_name, "
+        "SUM(b.real_name = 1 AND b.revisited_at IS NOT NULL AND (b.rectified_at IS NOT NULL "
+        "OR b.verify_outcome IN ('false', 'mistaken'))) AS rectified_revisited, "
+        "SUM(b.revisited_at IS NOT NULL AND b.revisit_satisfied IS NOT NULL) AS answered, "
+        "SUM(b.revisited_at IS NOT NULL AND b.revisit_satisfied = 1) AS satisfied "
+        "FROM ratings r JOIN bad_reviews b ON b.rating_id = r.id "
+        f"WHERE {where} AND r.grade <= 2 AND r.kind = 'first' AND r.voided_at IS NULL AND b.status <> 'void' "
+        "GROUP BY 1, 2",
+        tuple(params),
+    )
+
+
+async def staff_names(db: Database) -> dict[int, tuple[str, str | None]]:
+    """Every account's display name and 工号, by user id."""
+    rows = await db.fetchall("SELECT id, display_name, staff_no FROM users")
+    return {r["id"]: (r["display_name"], r["staff_no"]) for r in rows}
