@@ -1,0 +1,133 @@
+"""The WeChat HTTP API the hall calls: access tokens, customer-service messages, media.
+
+One access token serves every call until shortly before it expires; when
+WeChat says a token is invalid or expired (40001, 40014, 42001) it is fetched
+again and the call retried once. Any other failure raises SendError, and the
+outbox retries later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from ...outbox.senders import SendError
+from ...outbox.store import Message
+from .settings import WechatSettings
+
+log = logging.getLogger("hall.callcenter.wechat")
+
+TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
+TOKEN_MARGIN_S = 300  # fetch a new token this long before WeChat's expires_in runs out
+STALE_TOKEN = {40001, 40014, 42001}  # invalid credential, invalid access_token, access_token expired
+MAX_REPLY_BYTES = 2048  # longer texts go as several messages
+
+
+class WechatApi:
+    def __init__(
+        self, app_id: str, secret: str, base_url: str, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.app_id = app_id
+        self.secret = secret
+        self.base_url = base_url.rstrip("/")
+        self.monotonic = monotonic
+        self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._token_until = 0.0
+        self._token_lock = asyncio.Lock()
+        self.tokens_fetched = 0
+
+    async def access_token(self, stale: str | None = None) -> str:
+        """The cached token, or a new one; `stale` is a token WeChat refused (only the first caller refetches it)."""
+        async with self._token_lock:
+            if stale is not None and self._token == stale:
+                self._token = None
+            if self._token is not None and self.monotonic() < self._token_until:
+                return self._token
+            body = await self._call(
+                "GET",
+                "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
+            )
+            token, expires = body.get("access_token"), body.get("expires_in")
+            if body.get("errcode") or not isinstance(token, str) or not token or not isinstance(expires, int):
+                raise SendError(f"access token refused: errcode {body.get('errcode')} {body.get('errmsg', '')}")
+            self._token = token
+            self._token_until = self.monotonic() + max(expires - TOKEN_MARGIN_S, expires / 2)
+            self.tokens_fetched += 1
+            return token
+
+    async def send_text(self, openid: str, content: str) -> None:
+        """Send a customer-service text message (客服消息) to a follower; a long one goes in parts."""
+        for part in split_utf8(content, MAX_REPLY_BYTES):
+            payload = {"touser": openid, "msgtype": "text", "text": {"content": part}}
+            await self._with_token("POST", "/cgi-bin/message/custom/send", json=payload)
+
+    async def _with_token(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        token = await self.access_token()
+        body = await self._call(method, path, params={"access_token": token}, **kw)
+        if body.get("errcode") in STALE_TOKEN:
+            log.info("WeChat refused the access token (errcode %s); fetching a new one", body["errcode"])
+            token = await self.access_token(stale=token)
+            body = await self._call(method, path, params={"access_token": token}, **kw)
+        if body.get("errcode", 0) != 0:
+            raise SendError(f"WeChat answered errcode {body['errcode']}: {str(body.get('errmsg', ''))[:200]}")
+        return body
+
+    async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        try:
+            async with self._session.request(method, self.base_url + path, **kw) as resp:
+                if resp.status != 200:
+                    raise SendError(f"WeChat {path} answered HTTP {resp.status}")
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+            raise SendError(f"WeChat {path} unreachable or garbled: {type(e).__name__} {e}") from None
+        if not isinstance(body, dict):
+            raise SendError(f"WeChat {path} answered something other than a JSON object")
+        return body
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class WechatSender:
+    """The outbox's sender for `channel="wechat"`: the recipient is an openid, the body's text the message."""
+
+    def __init__(self, api: WechatApi) -> None:
+        self.api = api
+
+    async def send(self, message: Message) -> None:
+        text = str(message.body.get("text", "")).strip()
+        if not message.recipient or not text:
+            raise SendError("a WeChat message needs an openid and some text")
+        await self.api.send_text(message.recipient, text)
+
+    async def close(self) -> None:
+        await self.api.close()
+
+
+def make_sender(settings: WechatSettings) -> WechatSender:
+    return WechatSender(WechatApi(settings.app_id, settings.secret, settings.base_url))
+
+
+def split_utf8(text: str, limit: int) -> list[str]:
+    """`text` in parts of at most `limit` UTF-8 bytes each, never splitting a character."""
+    parts, current, size = [], [], 0
+    for ch in text:
+        n = len(ch.encode())
+        if size + n > limit:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    parts.append("".join(current))
+    return parts
