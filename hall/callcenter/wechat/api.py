@@ -68,6 +68,36 @@ class WechatApi:
             payload = {"touser": openid, "msgtype": "text", "text": {"content": part}}
             await self._with_token("POST", "/cgi-bin/message/custom/send", json=payload)
 
+    async def media(self, media_id: str, limit: int) -> tuple[str, bytes]:
+        """A follower's image or voice (WeChat keeps them 3 days): its content type and bytes, at most `limit`."""
+        for attempt in (1, 2):
+            token = await self.access_token()
+            session = self._open()
+            params = {"access_token": token, "media_id": media_id}
+            try:
+                async with session.get(self.base_url + "/cgi-bin/media/get", params=params) as resp:
+                    kind = resp.content_type
+                    if resp.status != 200:
+                        raise SendError(f"WeChat media/get answered HTTP {resp.status}")
+                    if kind in ("application/json", "text/plain"):  # an error, e.g. 40007 invalid media_id
+                        body = await resp.json(content_type=None)
+                        code = body.get("errcode") if isinstance(body, dict) else None
+                        if code in STALE_TOKEN and attempt == 1:
+                            await self.access_token(stale=token)
+                            continue
+                        raise SendError(f"WeChat media/get answered errcode {code}")
+                    if resp.content_length is not None and resp.content_length > limit:
+                        raise SendError(f"media {media_id} is over {limit} bytes")
+                    data = await resp.content.read(limit + 1)
+                    while len(data) <= limit and (more := await resp.content.read(limit + 1 - len(data))):
+                        data += more
+                    if len(data) > limit:
+                        raise SendError(f"media {media_id} is over {limit} bytes")
+                    return kind, data
+            except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+                raise SendError(f"WeChat media/get unreachable or garbled: {type(e).__name__} {e}") from None
+        raise SendError("WeChat refused two access tokens in a row")
+
     async def _with_token(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         token = await self.access_token()
         body = await self._call(method, path, params={"access_token": token}, **kw)
@@ -80,10 +110,8 @@ class WechatApi:
         return body
 
     async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         try:
-            async with self._session.request(method, self.base_url + path, **kw) as resp:
+            async with self._open().request(method, self.base_url + path, **kw) as resp:
                 if resp.status != 200:
                     raise SendError(f"WeChat {path} answered HTTP {resp.status}")
                 body = await resp.json(content_type=None)
@@ -93,7 +121,13 @@ class WechatApi:
             raise SendError(f"WeChat {path} answered something other than a JSON object")
         return body
 
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
     async def close(self) -> None:
+        """Close the connections; the next call opens new ones."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -115,8 +149,13 @@ class WechatSender:
         await self.api.close()
 
 
-def make_sender(settings: WechatSettings) -> WechatSender:
-    return WechatSender(WechatApi(settings.app_id, settings.secret, settings.base_url))
+def make_api(settings: WechatSettings) -> WechatApi:
+    return WechatApi(settings.app_id, settings.secret, settings.base_url)
+
+
+def make_sender(settings: WechatSettings, api: WechatApi | None = None) -> WechatSender:
+    """The outbox sender; pass the server's `WechatApi` (app[WECHAT].api) so both share one access token."""
+    return WechatSender(api if api is not None else make_api(settings))
 
 
 def split_utf8(text: str, limit: int) -> list[str]:

@@ -28,6 +28,7 @@ class FakeWechatApi:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, query) of every call
     fail_status: list[int] = field(default_factory=list)  # HTTP statuses to answer the next sends with
     fail_errcode: list[int] = field(default_factory=list)  # errcodes to answer the next sends with
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media_id -> (content type, bytes)
     server: TestServer | None = None
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -40,6 +41,7 @@ class FakeWechatApi:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        app.router.add_get("/cgi-bin/media/get", self._media)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -66,15 +68,33 @@ class FakeWechatApi:
         self.valid.add(token)
         return web.json_response({"access_token": token, "expires_in": self.expires_in})
 
+    def _token_error(self, token: str) -> web.Response | None:
+        if token in self.valid:
+            return None
+        if token in self.tokens:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
+        return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+
+    async def _media(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, dict(request.query)))
+        refused = self._token_error(request.query.get("access_token", ""))
+        if refused is not None:
+            return refused
+        found = self.media.get(request.query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        kind, data = found
+        return web.Response(
+            body=data, content_type=kind, headers={"Content-disposition": 'attachment; filename="MEDIA.jpg"'}
+        )
+
     async def _send(self, request: web.Request) -> web.Response:
         self.requests.append((request.path, dict(request.query)))
         if self.fail_status:
             return web.Response(status=self.fail_status.pop(0), text="upstream error")
-        token = request.query.get("access_token", "")
-        if token not in self.valid:
-            if token in self.tokens:
-                return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
-            return web.json_response({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+        refused = self._token_error(request.query.get("access_token", ""))
+        if refused is not None:
+            return refused
         if self.fail_errcode:
             code = self.fail_errcode.pop(0)
             return web.json_response({"errcode": code, "errmsg": "response out of time limit"})
