@@ -101,7 +101,7 @@ def test_the_encrypted_envelope():
     }
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(st.binary(max_size=2000) | st.text(max_size=500).map(lambda s: ("<xml>" + s + "</xml>").encode()))
 def test_any_body_parses_or_is_refused_never_crashes(body):
     try:
@@ -111,7 +111,7 @@ def test_any_body_parses_or_is_refused_never_crashes(body):
     assert m.kind and m.sender
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.text(max_size=300), st.text(max_size=40))
 def test_any_reply_text_survives_the_round_trip(content, openid):
     fields = parse_xml(text_reply(openid or "o", samples.ACCOUNT, content, 1).encode(), limit=10**6)
@@ -119,3 +119,27 @@ def test_any_reply_text_survives_the_round_trip(content, openid):
     # XML folds line ends and the parser strips the ends of each value; nothing else changes.
     assert fields["Content"] == clean.strip()
     assert fields["MsgType"] == "text"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.sampled_from(["text", "image", "voice", "event", "link"]),
+    st.text(min_size=1, max_size=40),
+    st.text(max_size=300),
+    st.integers(min_value=0, max_value=2**40),
+)
+def test_any_field_values_come_back_as_sent(kind, sender, content, msg_id):
+    def clean(value: str) -> str:
+        return messages._NOT_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+    body = (
+        f"<xml><ToUserName>{messages.cdata('gh_1')}</ToUserName><FromUserName>{messages.cdata(sender)}</FromUserName>"
+        f"<CreateTime>1</CreateTime><MsgType>{messages.cdata(kind)}</MsgType>"
+        f"<Content>{messages.cdata(content)}</Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode()
+    try:
+        m = parse_message(body, limit=10**6)
+    except BadMessage:
+        assert not clean(sender)  # only a sender that is empty once cleaned is refused
+        return
+    assert (m.kind, m.sender, m.content, m.msg_id) == (kind, clean(sender), clean(content), str(msg_id))
