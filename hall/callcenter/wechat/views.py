@@ -30,8 +30,11 @@ class Refused(Exception):
 
 
 def configured(config: object) -> WechatSettings:
-    """The `[callcenter.wechat]` table of a Config (disabled when the hall has none)."""
+    """The account's settings in a Config: parsed at load (`callcenter.wechat`), or the raw table, or off."""
     callcenter = getattr(config, "callcenter", None)
+    parsed = getattr(callcenter, "wechat", None)
+    if isinstance(parsed, WechatSettings):
+        return parsed
     raw = getattr(callcenter, "channels", {}).get("wechat", {}) if callcenter is not None else {}
     return parse_wechat(raw)
 
