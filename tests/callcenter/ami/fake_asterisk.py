@@ -97,6 +97,10 @@ class FakeAsterisk:
         self.connections = 0
         self.originate_outcome: Callable[[dict[str, str]], tuple[bool, int]] = lambda fields: (True, 4)
         self.originate_delay = 0.05
+        # Frames written inside the next QueueStatus list, before its Complete: events of other
+        # threads interleave with a list in real Asterisk, since both write to the same session.
+        self.interleave_in_status: list[bytes] = []
+        self._abandon_in_status: Caller | None = None
         self.started = time.time()
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
@@ -236,14 +240,22 @@ class FakeAsterisk:
         agent = [(k[4:], v) for k, v in _agent_snapshot(caller, member, ringing=False)]
         await self.emit("Hangup", "call,all", [*agent, *_cause(16)])
 
-    async def caller_abandons(self, caller: Caller) -> None:
-        """QueueCallerAbandon, QueueCallerLeave, Hangup: the caller gave up waiting."""
+    async def caller_abandons(self, caller: Caller, *, during_next_status: bool = False) -> None:
+        """QueueCallerAbandon, QueueCallerLeave, Hangup: the caller gave up waiting.
+
+        With during_next_status, the events go out inside the next QueueStatus list, after the
+        caller's QueueEntry (the entry is listed first, then the caller hangs up).
+        """
         q = self.queues[caller.queue]
         position = q.entries.index(caller) + 1
-        q.entries.remove(caller)
-        q.abandoned += 1
         held = int(time.time() - caller.joined)
-        await self.emit(
+        if during_next_status:
+            self._abandon_in_status = caller
+        else:
+            q.entries.remove(caller)
+            q.abandoned += 1
+        emit = self._interleave if during_next_status else self.emit
+        await emit(
             "QueueCallerAbandon",
             "agent,all",
             [
@@ -254,12 +266,15 @@ class FakeAsterisk:
                 ("HoldTime", str(held)),
             ],
         )
-        await self.emit(
+        await emit(
             "QueueCallerLeave",
             "agent,all",
             [*_snapshot(caller), ("Queue", caller.queue), ("Count", str(len(q.entries))), ("Position", str(position))],
         )
-        await self.emit("Hangup", "call,all", [*_snapshot(caller), *_cause(16)])
+        await emit("Hangup", "call,all", [*_snapshot(caller), *_cause(16)])
+
+    async def _interleave(self, event: str, privilege: str, fields: list[tuple[str, str]]) -> None:
+        self.interleave_in_status.append(_frame([("Event", event), ("Privilege", privilege), *fields]))
 
     async def emit(
         self, event: str, privilege: str, fields: list[tuple[str, str]], *, split_at: tuple[int, ...] = ()
@@ -436,6 +451,13 @@ class FakeAsterisk:
                     ]
                 )
                 items += 1
+        out += b"".join(self.interleave_in_status)
+        self.interleave_in_status = []
+        if self._abandon_in_status is not None:  # the entry was listed; now the caller is gone
+            q = self.queues[self._abandon_in_status.queue]
+            q.entries.remove(self._abandon_in_status)
+            q.abandoned += 1
+            self._abandon_in_status = None
         out += _frame([("Event", "QueueStatusComplete"), *aid, ("EventList", "Complete"), ("ListItems", str(items))])
         await self._write(s, out)
 

@@ -111,6 +111,32 @@ async def test_a_dropped_connection_reconnects_and_queue_status_rebuilds_the_cal
     assert isinstance(ended, CallEnded) and ended.call_id == talking.uniqueid
 
 
+async def test_events_crossing_the_queue_status_list_are_applied_after_it(desk, asterisk):
+    caller = await asterisk.caller_joins("13800138000", "张三")
+    await desk.next()
+    asterisk.drop()
+    # On the next QueueStatus the caller is listed as waiting, then hangs up before the list ends.
+    await asterisk.caller_abandons(caller, during_next_status=True)
+    await asterisk.wait_for_logins(2)
+    await desk.ready()
+    [entry] = desk.snapshots[-1].entries
+    assert entry["Uniqueid"] == caller.uniqueid  # the list still had them
+    gone = await desk.next()
+    assert isinstance(gone, CallAbandoned) and gone.call_id == caller.uniqueid and not gone.unseen
+    await until(lambda: desk.events[-1].event == "Hangup")
+    assert desk.tracker.calls == {} and desk.happenings.empty()
+
+
+async def test_a_drop_while_a_return_visit_rings_is_reported(desk, asterisk):
+    asterisk.originate_delay = 5
+    visit = asyncio.create_task(desk.client.originate("PJSIP/8001", "13800138000", context="from-hall"))
+    await until(lambda: any(a["Action"] == "Originate" for a in asterisk.actions))
+    await asyncio.sleep(0.05)
+    asterisk.drop()
+    with pytest.raises(AmiConnectionError):
+        await visit
+
+
 async def test_reconnect_waits_longer_each_time_up_to_the_cap(asterisk):
     client = make_desk(asterisk).client
     client.random = lambda: 1.0

@@ -126,7 +126,7 @@ def test_encoded_actions_parse_back():
     assert m.as_dict() == {"Action": "Originate", "ActionID": "hall-9", **fields}
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(st.lists(st.binary(max_size=200), max_size=8), st.booleans())
 def test_garbage_never_raises_anything_but_protocol_error(chunks, with_banner):
     framer = Framer(max_bytes=2000)
@@ -140,7 +140,7 @@ def test_garbage_never_raises_anything_but_protocol_error(chunks, with_banner):
         pass
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(
     st.lists(
         st.tuples(
