@@ -278,6 +278,7 @@ class Config:
     printers: tuple[Printer, ...]
     voice: VoiceSettings
     evaluation: Any  # hall.evaluation.settings.EvaluationSettings
+    callcenter: Any  # hall.callcenter.settings.CallcenterSettings
     screens: dict[str, ScreenLayout]  # by the screen's device name
     photo_dir: str
     closed_dates: frozenset[dt.date] = frozenset()
@@ -406,6 +407,7 @@ def parse(raw: dict[str, Any]) -> Config:
         notify=_notify(_table(raw, "notify")),
         voice=parse_voice(_table(raw, "voice")),
         evaluation=_evaluation(_table(raw, "evaluation")),
+        callcenter=_callcenter(_table(raw, "callcenter")),
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         screens=_screens(_list(raw, "screens"), [s.id for s in sections], {w.area for w in windows}),
         photo_dir=_get(_table(raw, "display"), "display.photo_dir", str, "var/photos"),
@@ -418,6 +420,12 @@ def _evaluation(raw: dict[str, Any]) -> Any:
     from .evaluation.settings import parse_evaluation  # the domain owns its settings; imported late (cycle)
 
     return parse_evaluation(raw)
+
+
+def _callcenter(raw: dict[str, Any]) -> Any:
+    from .callcenter.settings import parse_callcenter  # the domain owns its settings; imported late (cycle)
+
+    return parse_callcenter(raw)
 
 
 def _section(raw: Any, index: int) -> Section:

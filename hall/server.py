@@ -11,6 +11,9 @@ from . import events
 from .auth import schema as auth_schema
 from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
+from .callcenter import schema as callcenter_schema
+from .callcenter import views as callcenter_views
+from .callcenter.tasks import callcenter_ctx
 from .clock import Clock
 from .config import Config
 from .display import live, voice_views
@@ -47,6 +50,7 @@ SCHEMAS = [
     outbox_schema.SCHEMA,
     display_schema.SCHEMA,
     evaluation_schema.SCHEMA,
+    callcenter_schema.SCHEMA,
 ]
 
 
@@ -66,6 +70,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(registry_ctx)
     app.cleanup_ctx.append(evaluation_ctx)
+    app.cleanup_ctx.append(callcenter_ctx)
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
@@ -82,6 +87,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     case_views.setup_routes(app)
     evaluation_pad.setup_routes(app)
     evaluation_qr.setup_routes(app)
+    callcenter_views.setup_routes(app)
     pages.setup_routes(app)
     return app
 

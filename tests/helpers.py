@@ -29,7 +29,13 @@ class HallClient:
     async def create_user(self, username: str, role: str = "staff", staff_no: str | None = None, **kw: Any) -> dict:
         hashed = hash_password(kw.pop("password", PASSWORD), self.config.auth.scrypt_n)
         return await self.db.write(
-            auth_store.create_user, username, kw.get("display_name", username), role, hashed, staff_no, ""
+            auth_store.create_user,
+            username,
+            kw.get("display_name", username),
+            role,
+            hashed,
+            staff_no,
+            kw.get("department", ""),
         )
 
     async def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("admin", "manager", "staff")
+ROLES = ("admin", "manager", "staff", "agent", "department")
 STAFF = frozenset({"admin", "manager", "staff"})  # anyone who works in the hall
 MANAGERS = frozenset({"admin", "manager"})
+AGENTS = frozenset({"admin", "manager", "agent"})  # the seat desk (坐席): cases, presence, return visits
+DEPARTMENTS = frozenset({"department"})  # a department's handler: signs for and answers its cases
 ADMINS = frozenset({"admin"})
 DEVICE_KINDS = ("kiosk", "display", "pad")
 

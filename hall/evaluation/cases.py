@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..auth import store as auth_store
+from ..calendar import add_working_days
 from ..clock import local
 from ..config import Config
 from ..errors import NotFound
@@ -32,7 +33,6 @@ from .case_rules import (
     revisit_result,
     stage_after_verify,
 )
-from .deadlines import add_working_days
 
 
 def _due(tx: Tx, config: Config, days: int) -> float:

@@ -36,10 +36,15 @@ def make_sender(settings: NotifySettings) -> Sender:
 
 
 class Worker:
+    """Sends SMS (and anything the hall's gateway takes) with `sender`; other channels (WeChat
+    customer-service messages, email) with the sender their channel registered in `senders`.
+    A message for a channel nobody registered is not pretended sent: it fails and is retried."""
+
     def __init__(self, db: Database, clock: Clock, sender: Sender, max_attempts: int) -> None:
         self.db = db
         self.clock = clock
         self.sender = sender
+        self.senders: dict[str, Sender] = {}
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -53,7 +58,7 @@ class Worker:
         messages = await store.due(self.db, self.clock.now(), BATCH)
         for message in messages:
             try:
-                await self.sender.send(message)
+                await self._sender_for(message.channel).send(message)
             except SendError as e:
                 attempts = message.attempts + 1
                 retry = None if attempts >= self.max_attempts else self.clock.now() + backoff(attempts)
@@ -62,6 +67,13 @@ class Worker:
             else:
                 await self.db.write(store.mark_sent, message.id)
         return len(messages)
+
+    def _sender_for(self, channel: str) -> Sender:
+        if channel in self.senders:
+            return self.senders[channel]
+        if channel == "sms":
+            return self.sender
+        raise SendError(f"no sender configured for channel {channel!r}")
 
     async def run(self) -> None:
         while True:
@@ -112,3 +124,5 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await worker.sender.close()
+    for sender in worker.senders.values():
+        await sender.close()

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from hall import config as config_mod
-from hall.evaluation.deadlines import add_working_days
+from hall.calendar import add_working_days
 
 from ..conftest import SHANGHAI, TEST_CONFIG
 

@@ -193,3 +193,25 @@ async def test_the_worker_stops_when_cancelled_just_as_a_message_wakes_it(hall: 
     with pytest.raises(asyncio.CancelledError):
         async with asyncio.timeout(2):
             await task
+
+
+async def test_a_channel_without_a_sender_is_retried_not_pretended_sent(hall: HallClient):
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, message) -> None:
+            self.sent.append(message.recipient)
+
+        async def close(self) -> None:
+            return None
+
+    worker = hall.app[WORKER]
+    await hall.db.write(outbox.enqueue, "case.reply", "case:1:a", "wechat", "oOpenid1", {"text": "您好"})
+    await worker.run_once()
+    row = await outbox.get(hall.db, 1)
+    assert row["status"] == "pending" and row["attempts"] == 1 and "no sender configured" in row["last_error"]
+    worker.senders["wechat"] = recorder = Recorder()
+    hall.clock.advance(backoff(1) + 1)
+    await worker.run_once()
+    assert recorder.sent == ["oOpenid1"] and (await outbox.get(hall.db, 1))["status"] == "sent"

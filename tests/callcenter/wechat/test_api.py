@@ -8,7 +8,7 @@ from hall.callcenter.wechat.settings import parse_wechat
 from hall.clock import FakeClock
 from hall.outbox import schema as outbox_schema
 from hall.outbox import store as outbox
-from hall.outbox.senders import SendError
+from hall.outbox.senders import LogSender, SendError
 from hall.outbox.store import Message
 from hall.outbox.worker import Worker
 from hall.storage import Database
@@ -133,7 +133,8 @@ async def test_through_the_outbox_a_failed_send_is_retried_and_then_sent(wechat,
     await db.open()
     env = {"HALL_WECHAT_TOKEN": "hallToken", "HALL_WECHAT_SECRET": SECRET}
     settings = parse_wechat({"enabled": True, "app_id": APP_ID, "mode": "plain", "base_url": wechat.base_url}, env)
-    worker = Worker(db, clock, make_sender(settings), max_attempts=5)
+    worker = Worker(db, clock, LogSender(), max_attempts=5)
+    worker.senders["wechat"] = make_sender(settings)  # as the WeChat channel registers itself
     try:
         message_id = await db.write(
             outbox.enqueue, "case.reply", "case:7:reply:1", "wechat", OPENID, {"text": "您的工单已办结,请评价。"}
@@ -149,5 +150,5 @@ async def test_through_the_outbox_a_failed_send_is_retried_and_then_sent(wechat,
         assert row["status"] == "sent" and row["attempts"] == 2
         assert wechat.sent == [{"touser": OPENID, "msgtype": "text", "text": {"content": "您的工单已办结,请评价。"}}]
     finally:
-        await worker.sender.close()
+        await worker.senders["wechat"].close()
         await db.close()
