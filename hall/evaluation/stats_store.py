@@ -1,8 +1,10 @@
-"""The SQL behind rating statistics: sums of `rating_days` and the bad-review cases of a range.
+"""The SQL behind rating statistics: sums of the roll-ups and the bad-review cases of a range.
 
 Reads only, through reader connections. Both queries group in SQL, so what
 comes back is one row per group, period and channel (or per group and
-period), however many ratings the range holds.
+period), however many ratings the range holds. The whole months of a range
+are read from `rating_months`, only the days left over at either end from
+`rating_days`.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import datetime as dt
 from typing import Any
 
 from ..storage import Database
+from .stats import add_months, month_end
 
 Row = Any
 
-# Group and filter columns: in the roll-up, and in the ratings the bad reviews are joined to.
+# Group and filter columns: in the roll-ups, and in the ratings the bad reviews are joined to.
 DIMENSIONS = {
     "window": "window_no",
     "staff": "staff_user_id",
@@ -25,30 +28,73 @@ DIMENSIONS = {
 }
 RATING_DIMENSIONS = {**DIMENSIONS, "staff": "COALESCE(r.staff_user_id, 0)"}
 PERIODS = {None: "''", "day": "day", "month": "substr(day, 1, 7)"}
+MONTH_PERIODS = {None: "''", "month": "month"}
+SUMS = (
+    "SUM(served) AS served, SUM(g1) AS g1, SUM(g2) AS g2, SUM(g3) AS g3, SUM(g4) AS g4, SUM(g5) AS g5, "
+    "SUM(follow_ups) AS follow_ups, SUM(real_name_bad) AS real_name_bad"
+)
+DayRange = tuple[dt.date, dt.date]
+
+
+def month_split(first: dt.date, last: dt.date) -> tuple[tuple[str, str] | None, list[DayRange]]:
+    """Days first…last as the whole calendar months inside them (first and last 'YYYY-MM', or None)
+    and the day ranges left over before and after them."""
+    if first > last:
+        return None, []
+    start = first if first.day == 1 else add_months(first, 1)
+    end = last if last == month_end(last) else last.replace(day=1) - dt.timedelta(days=1)
+    if start > end:
+        return None, [(first, last)]
+    days = []
+    if first < start:
+        days.append((first, start - dt.timedelta(days=1)))
+    if end < last:
+        days.append((end + dt.timedelta(days=1), last))
+    return (start.isoformat()[:7], end.isoformat()[:7]), days
+
+
+def _filters(filters: dict[str, Any], columns: dict[str, str], prefix: str = "") -> tuple[str, list[Any]]:
+    where, params = "", []
+    for key, value in filters.items():
+        column = columns[key]
+        where += f" AND {column if '(' in column else prefix + column} = ?"
+        params.append(value)
+    return where, params
 
 
 def _where(first: dt.date, last: dt.date, filters: dict[str, Any], columns: dict[str, str], prefix: str = ""):
-    where = [f"{prefix}day BETWEEN ? AND ?"]
-    params: list[Any] = [first.isoformat(), last.isoformat()]
-    for key, value in filters.items():
-        column = columns[key]
-        where.append(f"{column if '(' in column else prefix + column} = ?")
-        params.append(value)
-    return " AND ".join(where), params
+    where, params = _filters(filters, columns, prefix)
+    return f"{prefix}day BETWEEN ? AND ?" + where, [first.isoformat(), last.isoformat(), *params]
 
 
 async def roll_up(
     db: Database, first: dt.date, last: dt.date, by: str | None, period: str | None, filters: dict[str, Any]
 ) -> list[Row]:
-    """Sums of the roll-up per group, period and channel over service days first…last."""
+    """Sums of the roll-ups per group, period and channel over service days first…last."""
     key = DIMENSIONS[by] if by else "''"
-    where, params = _where(first, last, filters, DIMENSIONS)
-    return await db.fetchall(
-        f"SELECT {key} AS key, {PERIODS[period]} AS period, channel, SUM(served) AS served, SUM(g1) AS g1, "
-        "SUM(g2) AS g2, SUM(g3) AS g3, SUM(g4) AS g4, SUM(g5) AS g5, SUM(follow_ups) AS follow_ups, "
-        f"SUM(real_name_bad) AS real_name_bad FROM rating_days WHERE {where} GROUP BY 1, 2, 3",
-        tuple(params),
-    )
+    months, days = month_split(first, last) if period != "day" else (None, [(first, last)])
+    selects, params = [], []
+    if months:
+        where, values = _filters(filters, DIMENSIONS)
+        selects.append(
+            f"SELECT {key} AS key, {MONTH_PERIODS[period]} AS period, channel, {SUMS} "
+            f"FROM rating_months WHERE month BETWEEN ? AND ?{where} GROUP BY 1, 2, 3"
+        )
+        params += [*months, *values]
+    for day_first, day_last in days:
+        where, values = _where(day_first, day_last, filters, DIMENSIONS)
+        selects.append(
+            f"SELECT {key} AS key, {PERIODS[period]} AS period, channel, {SUMS} "
+            f"FROM rating_days WHERE {where} GROUP BY 1, 2, 3"
+        )
+        params += values
+    if not selects:
+        return []
+    if len(selects) == 1:
+        sql = selects[0]
+    else:
+        sql = f"SELECT key, period, channel, {SUMS} FROM ({' UNION ALL '.join(selects)}) GROUP BY 1, 2, 3"
+    return await db.fetchall(sql, tuple(params))
 
 
 async def bad_reviews(

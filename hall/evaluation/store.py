@@ -37,24 +37,37 @@ def set_rated(tx: Tx, ticket_id: int, rated: int) -> None:
     tx.execute("UPDATE services SET rated = ? WHERE ticket_id = ?", (rated, ticket_id))
 
 
+ROLL_UP_COUNTS = ("served", "g1", "g2", "g3", "g4", "g5", "follow_ups", "real_name_bad")
+_ADD_COUNTS = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLL_UP_COUNTS)
+_COUNT_COLUMNS = ", ".join(ROLL_UP_COUNTS)
+
+
 def roll_up(tx: Tx, day: str, s: Any, channel: str, served: int = 0, grade: int | None = None, sign: int = 1,
             follow_up: bool = False, real_name_bad: bool = False) -> None:  # fmt: skip
-    """Add (or, with sign -1, take back) a service or a rating in the daily roll-up."""
+    """Add (or, with sign -1, take back) a service or a rating in the daily and the monthly roll-up.
+
+    The month adds the same counts under the department its day row holds (the department of the
+    day's first service there), so `rating_months` is always `rating_days` summed per month.
+    """
     grades = [0] * 5
     if grade is not None and not follow_up:
         grades[grade - 1] = sign
+    counts = (served, *grades, sign if follow_up else 0, sign if real_name_bad else 0)
+    dimensions = (s["window_no"], s["staff_user_id"] or 0, s["section"], s["matter"] or "", channel)
+    department = tx.value(
+        f"INSERT INTO rating_days (day, window_no, staff_user_id, section, matter, channel, department, "
+        f"{_COUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"ON CONFLICT (day, window_no, staff_user_id, section, matter, channel) DO UPDATE SET {_ADD_COUNTS} "
+        "RETURNING department",
+        (day, *dimensions, s["department"], *counts),
+    )
     tx.execute(
-        "INSERT INTO rating_days (day, window_no, staff_user_id, section, matter, channel, department, served, "
-        "g1, g2, g3, g4, g5, follow_ups, real_name_bad) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (day, window_no, staff_user_id, section, matter, channel) DO UPDATE SET "
-        "served = served + excluded.served, g1 = g1 + excluded.g1, g2 = g2 + excluded.g2, "
-        "g3 = g3 + excluded.g3, g4 = g4 + excluded.g4, g5 = g5 + excluded.g5, "
-        "follow_ups = follow_ups + excluded.follow_ups, real_name_bad = real_name_bad + excluded.real_name_bad",
-        (
-            day, s["window_no"], s["staff_user_id"] or 0, s["section"], s["matter"] or "", channel, s["department"],
-            served, *grades, sign if follow_up else 0, sign if real_name_bad else 0,
-        ),
-    )  # fmt: skip
+        f"INSERT INTO rating_months (month, window_no, staff_user_id, section, matter, channel, department, "
+        f"{_COUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (month, window_no, staff_user_id, section, matter, channel, department) "
+        f"DO UPDATE SET {_ADD_COUNTS}",
+        (day[:7], *dimensions, department, *counts),
+    )
 
 
 def rating_for(tx: Tx, ticket_id: int, kind: str) -> Row | None:
