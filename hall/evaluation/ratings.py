@@ -191,7 +191,9 @@ def void(tx: Tx, config: Config, rating_id: int, reason: str, user_id: int) -> d
         real_name_bad=is_bad(row["grade"]) and not row["anonymous"] and row["kind"] == "first",
     )
     if row["kind"] == "first":
-        store.set_rated(tx, row["ticket_id"], 0)
+        # 3: voided. Not rated any more (the roll-up took it out), but not unrated either: the
+        # default grade must not stand in for a withdrawn rating, and no second one can be given.
+        store.set_rated(tx, row["ticket_id"], VOIDED)
     tx.emit("rating.voided", {"rating": {"id": rating_id, "grade": row["grade"]}, "reason": reason, "by": user_id})
     cases.rating_voided(tx, rating_id)
     return rating_json(row, config)
@@ -216,6 +218,7 @@ def apply_defaults(tx: Tx, config: Config, limit: int = 500) -> int:
 
 
 _ANONYMOUS = Rater(anonymous=True)
+VOIDED = 3  # services.rated: 0 unrated, 1 rated by the citizen, 2 default grade, 3 rating voided
 
 
 def rating_json(row: store.Row, config: Config, unmasked: bool = False) -> dict[str, Any]:

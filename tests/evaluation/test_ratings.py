@@ -7,6 +7,7 @@ import pytest
 from aiohttp import DummyCookieJar
 
 from hall.evaluation import ratings as ratings_mod
+from hall.evaluation import tasks as evaluation_tasks
 from hall.server import create_app
 
 from ..helpers import HallClient
@@ -211,6 +212,19 @@ async def test_unrated_services_get_the_default_grade_when_the_hall_says_so(aioh
     row = await hall.db.fetchone("SELECT * FROM ratings WHERE ticket_id = ?", (unrated["id"],))
     assert (row["grade"], row["channel"], row["anonymous"]) == (5, "default", 1)
     assert await hall.db.write(ratings_mod.apply_defaults, hall.config) == 0  # once
+    assert await roll_up_drift(hall) == []
+
+    # A voided rating is not replaced by the default grade (once this crashed every sweep).
+    withdrawn, _ = await served(hall)
+    status, first = await rate(hall, withdrawn, 1, tags=["态度恶劣"])
+    assert status == 201, first
+    manager = await hall.user("manager")
+    status, _ = await hall.post(f"/api/ratings/{first['id']}/void", {"reason": "申诉核实为误评"}, manager)
+    assert status == 200
+    hall.clock.advance(11 * 86400)
+    await evaluation_tasks.sweep_once(hall.app)
+    kinds = await hall.db.fetchall("SELECT channel FROM ratings WHERE ticket_id = ?", (withdrawn["id"],))
+    assert [k["channel"] for k in kinds] == ["qr"]  # the voided one only
     assert await roll_up_drift(hall) == []
 
 
