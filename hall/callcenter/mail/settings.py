@@ -49,7 +49,7 @@ MAIL_SETTINGS = (
     Setting("imap_mailbox", "INBOX", "Mailbox (folder) polled for new mail"),
     Setting("poll_seconds", 60, "Seconds between two looks at the mailbox"),
     Setting("timeout_seconds", 30, "Seconds one IMAP or SMTP exchange may take before it counts as failed"),
-    Setting("state_file", "var/mail-imap.json", "Where the last imported UID is kept (relative to the config file)"),
+    Setting("state_file", "", "Where the last imported UID is kept; empty: mail-imap.json beside the database"),
     Setting("smtp_host", "", "SMTP server replies are sent through"),
     Setting("smtp_port", 587, "SMTP port (587 with starttls, 465 with ssl, 25 with none)"),
     Setting("smtp_security", "starttls", "SMTP connection: starttls, ssl (SMTPS), or none (loopback and tests only)"),
@@ -79,7 +79,7 @@ class MailSettings:
     imap_mailbox: str = "INBOX"
     poll_seconds: int = 60
     timeout_seconds: int = 30
-    state_file: str = "var/mail-imap.json"
+    state_file: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_security: str = "starttls"
