@@ -1,7 +1,7 @@
 """Agents' replies by email: the outbox's `Sender` for channel "email", over SMTP with aiosmtplib.
 
 The outbox message's body carries `text`, and for threading `subject`,
-`in_reply_to`, `references`, `case_number` and, ideally, the `message_id` the
+`in_reply_to`, `references`, `case_no` (or `case_number`) and, ideally, the `message_id` the
 core recorded for this reply when it queued it (so the citizen's answer to it
 threads back into the case). Without one, a Message-ID is derived from the
 outbox id: the same on every retry, so a retried reply is never two mails.
@@ -56,7 +56,8 @@ def compose(message: Message, settings: MailSettings) -> EmailMessage:
     mail = EmailMessage(policy=policy.SMTP)
     mail["From"] = email.utils.formataddr((settings.from_name, settings.from_address))
     mail["To"] = email.utils.formataddr((str(body.get("to_name") or ""), recipient))
-    mail["Subject"] = reply_subject(str(body.get("subject") or ""), body.get("case_number"), settings)
+    number = body.get("case_no") or body.get("case_number")
+    mail["Subject"] = reply_subject(str(body.get("subject") or ""), number, settings)
     mail["Date"] = email.utils.formatdate(localtime=True)
     mail["Message-ID"] = str(body.get("message_id") or outbox_message_id(message.id, settings.from_address))
     parent = message_ids(str(body.get("in_reply_to") or ""))

@@ -37,7 +37,7 @@ def outgoing(body: dict, recipient: str = "Wang.Kun@citizen.example.cn", id: int
 REPLY = {
     "text": TEXT,
     "subject": "投诉:窗口态度差(朱镕基路)",
-    "case_number": "2026112300012",
+    "case_no": "2026112300012",  # the key the case core's replies use
     "in_reply_to": "<c2@citizen.example.cn>",
     "references": ["<c1@citizen.example.cn>", "<hall.r1@hall.example.gov.cn>"],
     "message_id": "<hall.0a1b2c@hall.example.gov.cn>",
