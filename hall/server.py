@@ -13,7 +13,10 @@ from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
 from .callcenter import schema as callcenter_schema
 from .callcenter import views as callcenter_views
+from .callcenter.ami.service import ami_ctx
+from .callcenter.mail.service import mail_ctx
 from .callcenter.tasks import callcenter_ctx
+from .callcenter.wechat import views as wechat_views
 from .clock import Clock
 from .config import Config
 from .display import live, voice_views
@@ -71,6 +74,8 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(registry_ctx)
     app.cleanup_ctx.append(evaluation_ctx)
     app.cleanup_ctx.append(callcenter_ctx)
+    app.cleanup_ctx.append(ami_ctx)  # the phone channel, when [callcenter.ami] has a secret
+    app.cleanup_ctx.append(mail_ctx)  # the mailbox, when [callcenter.mail] is enabled
     auth_views.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
@@ -88,6 +93,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     evaluation_pad.setup_routes(app)
     evaluation_qr.setup_routes(app)
     callcenter_views.setup_routes(app)
+    wechat_views.setup_routes(app)  # /wechat, when [callcenter.wechat] is enabled
     pages.setup_routes(app)
     return app
 

@@ -23,7 +23,8 @@ from . import steps, store
 from .routing import Candidate, choose_agent
 from .rules import TEXT_MAX
 
-TEXT_CHANNELS = ("wechat", "email", "web", "qq")  # routed to agents here; phone calls by Asterisk
+# Routed to agents here (bad reviews too: the desk tells the citizen and calls back); phone calls by Asterisk.
+TEXT_CHANNELS = ("wechat", "email", "web", "qq", "rating")
 ROUTE_BATCH = 50
 
 

@@ -100,6 +100,15 @@ def check_move(status: str, action: str) -> None:
     )
 
 
+def check_kind(case_type: str | None, action: str) -> None:
+    """A bad review's steps are its follow-up's (verify, rectify, feedback, return visit): the desk
+    mirrors them and only escalates."""
+    if case_type == "bad_review" and action != "escalate":
+        raise Conflict(
+            "bad_review_case", "差评工单按差评整改流程办理(核实、整改、反馈、回访),请在「差评整改」中办理这一步"
+        )
+
+
 def status_from_dispatches(statuses: Iterable[str]) -> str:
     """The case's state from its departments' shares in this round (returned ones left out)."""
     active = [s for s in statuses if s != "returned"]

@@ -134,5 +134,12 @@ SCHEMA = Schema(
             last_assigned_at REAL
         )
         """,
+        # 2: how far the desk has followed other domains' events (bad reviews from the ratings)
+        """
+        CREATE TABLE callcenter_cursors (
+            name TEXT PRIMARY KEY,
+            event_id INTEGER NOT NULL
+        )
+        """,
     ),
 )

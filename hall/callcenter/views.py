@@ -251,7 +251,8 @@ def _move_handler(name: str) -> Callable[[web.Request], Awaitable[web.Response]]
         if actor.role not in roles:
             raise Forbidden("forbidden", "您的账号无权办理这一步")
         case_id = _case_id(request)
-        await _visible(request, case_id, actor)
+        row = await _visible(request, case_id, actor)
+        rules.check_kind(row["type"], name)
         config, db = request.app[CONFIG], request.app[DB]
         args = parse(await read_json(request, optional=True), config)
         row = await db.write(unit, config, case_id, actor, *args)

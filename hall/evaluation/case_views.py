@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ..auth.middleware import PRINCIPAL
-from ..auth.principal import MANAGERS, access
+from ..auth.principal import AGENTS, DEPARTMENTS, MANAGERS, access
 from ..clock import at_local
 from ..errors import BadRequest, Forbidden, NotFound
 from ..keys import CLOCK, CONFIG, DB
@@ -21,13 +22,16 @@ from .case_present import cases_json
 from .case_rules import STATUSES
 from .rules import VERIFY_OUTCOMES
 
-# Who works bad-review cases. Today managers see and work every case. Issue 6 adds the
-# department role (its own department's cases: verify, rectify) and the seat agent at the
-# call-centre desk (feedback and return visits): add their roles to CASE_ROLES and to the
-# steps they may take in STEP_ROLES, and restrict a department account to its own cases
-# where `_filter` builds the CaseFilter (and in `_one`).
-CASE_ROLES = MANAGERS
-STEP_ROLES = {"verify": MANAGERS, "rectify": MANAGERS, "feedback": MANAGERS, "revisit": MANAGERS}
+# Who works bad-review cases: managers every step of every case; the window's department verifies
+# and rectifies its own cases; the seat desk's agents tell the citizen and make the return visit
+# (the desk shows each bad review as a case of type 差评).
+CASE_ROLES = AGENTS | DEPARTMENTS
+STEP_ROLES = {
+    "verify": MANAGERS | DEPARTMENTS,
+    "rectify": MANAGERS | DEPARTMENTS,
+    "feedback": AGENTS,
+    "revisit": AGENTS,
+}
 
 STATUS_FILTERS = (*STATUSES, "active", "overdue")
 
@@ -63,11 +67,25 @@ def _filter(query: Any, config: Any) -> case_store.CaseFilter:
     )
 
 
+async def own_department(request: web.Request) -> str | None:
+    """A department's account sees its own department's cases only (None: every department)."""
+    who = request[PRINCIPAL]
+    if who.role not in DEPARTMENTS:
+        return None
+    department = await request.app[DB].fetchval("SELECT department FROM users WHERE id = ?", (who.id,))
+    if not department:
+        raise Forbidden("no_department", "您的账号没有所属部门,请管理员设置后再办理")
+    return department
+
+
 @access(roles=CASE_ROLES)
 async def list_cases(request: web.Request) -> web.Response:
     """Cases, overdue first, with their ratings' detail (raters masked), stages and histories."""
     config, db, now = request.app[CONFIG], request.app[DB], request.app[CLOCK].now()
     f = _filter(request.query, config)
+    mine = await own_department(request)
+    if mine is not None:
+        f = dataclasses.replace(f, department=mine)
     limit = v.query_int(request.query, "limit", 100, 1, 500)
     offset = v.query_int(request.query, "offset", 0, 0, 10**9)
     rows = await case_store.find_cases(db, f, now, limit, offset)
@@ -88,6 +106,9 @@ async def _one(request: web.Request, case_id: int) -> dict[str, Any]:
     row = await case_store.get_case(db, case_id)
     if row is None:
         raise NotFound("case_not_found", f"没有编号为 {case_id} 的差评工单")
+    mine = await own_department(request)
+    if mine is not None and row["department"] != mine:
+        raise Forbidden("not_your_case", "这条差评不是您部门的")
     return (await cases_json(db, config, [row], request.app[CLOCK].now()))[0]
 
 
@@ -108,6 +129,7 @@ def _step(stage: str, check: Callable[[dict[str, Any]], Any], unit: Callable[...
         if who.role not in STEP_ROLES[stage]:
             raise Forbidden("forbidden", "您的账号无权办理这一环节")
         case_id = _case_id(request)
+        await _one(request, case_id)  # a department's own cases only
         given = check(await read_json(request))
         await request.app[DB].write(unit, request.app[CONFIG], case_id, given, who.id)
         return respond(await _one(request, case_id))
@@ -129,6 +151,9 @@ async def manage_page(request: web.Request) -> web.Response:
     form = {k: request.query.get(k, "") for k in ("status", "department", "from", "to", "overdue")}
     if "status" not in request.query:
         form["status"] = "active"  # what needs doing, unless the manager asks for more
+    mine = await own_department(request)
+    if mine is not None:
+        form["department"] = mine
     error, rows, total = None, [], 0
     try:
         f = _filter(form, config)
@@ -137,10 +162,13 @@ async def manage_page(request: web.Request) -> web.Response:
     except BadRequest as e:
         error = e.message
     counts = {
-        "active": await case_store.count_cases(db, case_store.CaseFilter(status="active"), now),
-        "overdue": await case_store.count_cases(db, case_store.CaseFilter(status="overdue"), now),
+        "active": await case_store.count_cases(db, case_store.CaseFilter(status="active", department=mine), now),
+        "overdue": await case_store.count_cases(db, case_store.CaseFilter(status="overdue", department=mine), now),
     }
     departments = sorted({w.department for w in config.windows if w.department} | set(await case_store.departments(db)))
+    if mine is not None:
+        departments = [mine]
+    role = request[PRINCIPAL].role
     return render(
         request,
         "evaluation/bad_reviews.html",
@@ -154,6 +182,8 @@ async def manage_page(request: web.Request) -> web.Response:
         departments=departments,
         outcomes=VERIFY_OUTCOMES,
         min_attempts=case_rules.MIN_ATTEMPTS,
+        my_stages={stage for stage, roles in STEP_ROLES.items() if role in roles},
+        can_reveal=role in AGENTS | DEPARTMENTS,
     )
 
 

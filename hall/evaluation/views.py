@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ..auth.middleware import PRINCIPAL
-from ..auth.principal import MANAGERS, STAFF, access
+from ..auth.principal import AGENTS, DEPARTMENTS, MANAGERS, STAFF, access
 from ..clock import at_local, local
 from ..errors import BadRequest, Forbidden, NotFound
 from ..keys import CLOCK, CONFIG, DB
@@ -185,10 +185,16 @@ async def rating_detail(db: Any, config: Any, row: Any) -> dict[str, Any]:
     return answer
 
 
-@access(roles=MANAGERS)
+@access(roles=AGENTS | DEPARTMENTS)
 async def get_rater(request: web.Request) -> web.Response:
-    """The rater unmasked (to call them back about a bad review): every read is logged."""
+    """The rater unmasked (to call them back about a bad review): managers, the desk's agents and the
+    window's own department (verification calls); every read is logged."""
     row = await _rating_row(request)
+    who = request[PRINCIPAL]
+    if who.role in DEPARTMENTS:
+        department = await request.app[DB].fetchval("SELECT department FROM users WHERE id = ?", (who.id,))
+        if not department or department != row["department"]:
+            raise Forbidden("not_your_case", "这条评价不是您部门窗口的")
     purpose = v.text(dict(request.query), "purpose", max_len=100) or "核实回访"
     await request.app[DB].write(store.log_rater_read, request[PRINCIPAL].id, row["id"], purpose)
     rater = ratings.rating_json(row, request.app[CONFIG], unmasked=True)["rater"]

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from ...auth.principal import access
 from ...keys import CLOCK, CONFIG
+from ...outbox.worker import WORKER
 from . import crypto, messages
-from .api import make_api
+from .api import make_api, make_sender
 from .inbox import WECHAT, Answers, Receiver, Wechat, answer
 from .messages import BadMessage, Message
 from .settings import WechatSettings, parse_wechat
@@ -173,8 +174,10 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
 
 
 async def _answers_ctx(app: web.Application) -> AsyncIterator[None]:
-    yield
     wechat = app[WECHAT]
+    if WORKER in app:  # agents' replies go out as customer-service messages, sharing the access token
+        app[WORKER].senders["wechat"] = make_sender(wechat.settings, wechat.api)
+    yield
     pending = wechat.answers.pending()
     if pending:  # let messages still being saved finish before the database closes
         with contextlib.suppress(TimeoutError):
