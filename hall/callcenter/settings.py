@@ -63,6 +63,21 @@ def parse_callcenter(raw: dict[str, Any]) -> CallcenterSettings:
     departments = raw.get("departments", [])
     if not isinstance(departments, list) or not all(isinstance(d, str) and d.strip() for d in departments):
         raise ConfigError("[callcenter] departments must be a list of department names")
+    _check_channels(channels)
     return CallcenterSettings(
         **values, deadlines=deadlines, departments=tuple(d.strip() for d in departments), channels=channels
     )
+
+
+def _check_channels(channels: dict[str, Any]) -> None:
+    """A mistake in a channel's table stops the hall at load, not when the channel starts; each
+    channel keeps its raw table and reads its secrets from the environment when it starts."""
+    from .ami.settings import parse_ami
+    from .mail.settings import parse_mail
+    from .wechat.settings import parse_wechat
+
+    parsers = {"ami": parse_ami, "wechat": parse_wechat, "mail": parse_mail}
+    for name, raw in channels.items():
+        if not isinstance(raw, dict):
+            raise ConfigError(f"[callcenter.{name}] must be a table")
+        parsers[name](raw)

@@ -3,6 +3,7 @@ the agents' presence and the supervisor's overview."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,17 +11,20 @@ from aiohttp import web
 
 from ..auth.middleware import PRINCIPAL
 from ..auth.principal import AGENTS, DEPARTMENTS, Principal, access
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, HallError, NotFound
 from ..keys import CLOCK, CONFIG, DB
 from ..personal import normalize_phone
 from ..web import validation as v
 from ..web.jsonio import read_json, respond
 from . import cases, intake, replies, rules, store
+from .ami.client import AmiError
+from .ami.service import PHONE
 from .present import cases_json, contact_json, detail_json
 from .rules import CHANNELS, STATES
 from .settings import TYPES
 from .steps import Actor, Message
 
+log = logging.getLogger(__name__)
 CASE_READERS = AGENTS | DEPARTMENTS
 MANUAL_CHANNELS = ("phone", "walk_in", "qq", "web", "email", "wechat")
 PRESENCE = {"online": "在线", "busy": "示忙", "wrap_up": "话后整理", "offline": "离线"}
@@ -298,11 +302,41 @@ async def set_presence(request: web.Request) -> web.Response:
     reason = rules.text(body, "reason", "示忙原因", required=status == "busy", max_len=40)
     config = request.app[CONFIG]
     routed = await request.app[DB].write(cases_presence, config, await actor_of(request), status, reason)
-    return respond({"status": status, "status_name": PRESENCE[status], "reason": reason, "routed": routed})
+    phone = None
+    if PHONE in request.app:  # mirrored to Asterisk's queue (QueuePause); Hall's own state stands either way
+        try:
+            await request.app[PHONE].presence(request[PRINCIPAL].name, status, reason)
+            phone = "synced"
+        except (AmiError, OSError, TimeoutError) as e:
+            log.warning("presence of %s not mirrored to Asterisk: %s", request[PRINCIPAL].name, e)
+            phone = "unreachable"
+    answer = {"status": status, "status_name": PRESENCE[status], "reason": reason, "routed": routed, "phone": phone}
+    return respond(answer)
 
 
 def cases_presence(tx: Any, config: Any, actor: Actor, status: str, reason: str) -> int:
     return intake.set_presence(tx, config, actor, status, reason)
+
+
+@access(roles=AGENTS)
+async def call_citizen(request: web.Request) -> web.Response:
+    """A return-visit call through Asterisk: the agent's phone rings, then the citizen's. The number
+    never reaches the page; the call is logged as a read of the contact."""
+    case_id = _case_id(request)
+    row = await _visible(request, case_id, await actor_of(request))
+    if PHONE not in request.app:
+        raise Conflict("phone_not_configured", "没有接入电话系统(Asterisk),请用话机直接拨打")
+    if not row["contact_phone"]:
+        raise Conflict("no_phone", "这件工单没有联系电话")
+    who = request[PRINCIPAL]
+    await request.app[DB].write(_log_read, who.id, case_id, "外呼回访")
+    try:
+        result = await request.app[PHONE].return_visit(case_id, who.name, row["contact_phone"])
+    except LookupError:
+        raise Conflict("no_extension", "您的账号没有配置坐席话机([callcenter.ami] agents)") from None
+    except (AmiError, OSError, TimeoutError) as e:
+        raise HallError("phone_unreachable", f"电话系统没有响应:{e}", status=503) from None
+    return respond({"ok": result.ok, "reason": result.reason, "reason_text": result.reason_text})
 
 
 @access(roles=AGENTS)
@@ -356,5 +390,6 @@ def setup_routes(app: web.Application) -> None:
         r.add_post(f"/api/cases/{{id}}/{name}", _move_handler(name), name=f"case_{name.replace('-', '_')}")
     r.add_post("/api/cases/{id}/messages", post_message, name="case_message")
     r.add_post("/api/cases/{id}/notes", post_note, name="case_note")
+    r.add_post("/api/cases/{id}/call", call_citizen, name="case_call")
     r.add_post("/api/desk/presence", set_presence, name="desk_presence")
     r.add_get("/api/desk/overview", overview, name="desk_overview")

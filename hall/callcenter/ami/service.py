@@ -90,15 +90,18 @@ class Phone:
             rows = await store.find(
                 self.app[DB], store.CaseFilter(phone=h.phone), self.app[CLOCK].now(), HISTORY_LIMIT, 0
             )
+            # ids and states only: events are kept and pushed to every desk; the desk reads the rest
             earlier = [
-                {"id": r["id"], "no": r["no"], "status": r["status"], "type": r["type"], "title": r["title"]}
+                {"id": r["id"], "no": r["no"], "status": r["status"], "type": r["type"]}
                 for r in rows
                 if r["id"] != case_id
             ]
+        agent_id = await self.app[DB].fetchval("SELECT id FROM users WHERE username = ?", (h.agent,))
         await self._emit(
             "call.answered",
             {
                 "agent": h.agent,
+                "agent_id": agent_id,
                 "interface": h.interface,
                 "case_id": case_id,
                 "call_id": h.call_id,
@@ -136,7 +139,7 @@ class Phone:
 
 
 _END_REASONS = {"agent": "坐席挂断", "caller": "来电人挂断", "transfer": "已转接", "hangup": "挂断", "lost": "连接中断"}
-_PAUSE_REASONS = {"busy": "示忙", "wrapup": "话后整理", "offline": "离线"}
+_PAUSE_REASONS = {"busy": "示忙", "wrap_up": "话后整理", "offline": "离线"}
 
 PHONE: web.AppKey[Phone] = web.AppKey("phone", Phone)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 
-from hall.callcenter.ami.service import make_phone
-from hall.callcenter.ami.settings import parse_ami
+from aiohttp import DummyCookieJar
 
+from hall.callcenter.ami.service import PHONE, make_phone
+from hall.callcenter.ami.settings import parse_ami
+from hall.server import create_app
+
+from ...helpers import HallClient
 from .conftest import until
 
 
@@ -57,3 +62,34 @@ async def test_calls_land_in_cases_and_the_answering_agent_gets_the_history(hall
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_the_desk_mirrors_presence_and_rings_the_citizen_for_a_return_visit(
+    aiohttp_client, config, clock, db_path, asterisk, monkeypatch
+):
+    monkeypatch.setenv("HALL_AMI_SECRET", "s3cret")
+    ami = {"port": asterisk.port, "agents": {"zhang": "PJSIP/8001"}, "enabled": True}
+    callcenter = dataclasses.replace(config.callcenter, channels={"ami": ami})
+    app = create_app(dataclasses.replace(config, callcenter=callcenter), clock=clock, db_path=db_path)
+    hall = HallClient(await aiohttp_client(app, cookie_jar=DummyCookieJar()), clock)
+    async with asyncio.timeout(5):
+        await app[PHONE].client.wait_ready()
+    await hall.create_user("zhang", "agent", display_name="张工")
+    zhang = await hall.login("zhang")
+    status, answer = await hall.post("/api/desk/presence", {"status": "busy", "reason": "培训"}, zhang)
+    assert status == 200 and answer["phone"] == "synced"
+    pause = [a for a in asterisk.actions if a.get("Action") == "QueuePause"][-1]
+    assert (pause["Interface"], pause["Paused"]) == ("PJSIP/8001", "true") and pause["Reason"] == "培训"
+
+    body = {"type": "complaint", "content": "回访测试", "phone": "13900139000", "channel": "phone"}
+    status, case = await hall.post("/api/cases", body, zhang)
+    assert status == 201, case
+    status, rang = await hall.post(f"/api/cases/{case['id']}/call", {}, zhang)
+    assert status == 200 and rang["ok"] is True, rang
+    originate = [a for a in asterisk.actions if a.get("Action") == "Originate"][-1]
+    assert (originate["Channel"], originate["Exten"]) == ("PJSIP/8001", "13900139000")
+    reads = await hall.db.fetchall("SELECT purpose FROM contact_reads")
+    assert [r["purpose"] for r in reads] == ["外呼回访"]
+    manager = await hall.user("manager")  # a manager with no extension gets a clear refusal
+    status, refused = await hall.post(f"/api/cases/{case['id']}/call", {}, manager)
+    assert status == 409 and refused["error"]["code"] == "no_extension"
