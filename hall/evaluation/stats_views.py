@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -99,19 +100,24 @@ async def build(db: Database, config: Config, ask: stats.Ask) -> dict[str, Any]:
     filters = dict(ask.filters)
 
     async def read(first: dt.date, last: dt.date, period: str | None) -> stats.Tallies:
-        rows = await stats_store.roll_up(db, first, last, ask.by, period, filters)
+        # The two reads go to two reader connections at once (SQLite runs them in parallel).
         since = at_local(first, 0, config.tz).timestamp()
-        bad = await stats_store.bad_reviews(db, first, last, ask.by, period, filters, since)
+        rows, bad = await asyncio.gather(
+            stats_store.roll_up(db, first, last, ask.by, period, filters),
+            stats_store.bad_reviews(db, first, last, ask.by, period, filters, since),
+        )
         return stats.tallies(rows, bad)
 
-    trend = None
-    if ask.period:
-        trend = await read(*ask.trend_span(), ask.period)
+    async def nothing() -> None:
+        return None
+
+    wanted_trend = read(*ask.trend_span(), ask.period) if ask.period else nothing()
+    trend, previous_tallies = await asyncio.gather(wanted_trend, read(*stats.previous_range(ask.first, ask.last), None))
     if ask.range_in_trend and trend is not None:
         current = stats.collapse(trend, stats.periods(ask.first, ask.last, ask.period or "month"))
     else:
         current = stats.collapse(await read(ask.first, ask.last, None))
-    previous = stats.collapse(await read(*stats.previous_range(ask.first, ask.last), None))
+    previous = stats.collapse(previous_tallies)
     names = namer(config, ask.by, await stats_store.staff_names(db) if ask.by == "staff" else {})
     return stats.report(ask, current, previous, names, trend)
 
