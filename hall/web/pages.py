@@ -21,6 +21,8 @@ from ..queue import overview
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 LOGIN_CSRF = "hall_login_csrf"
+# Where a sign-in without a `next` lands: the page each role works in (others: /hall).
+ROLE_HOMES = {"agent": "/desk", "department": "/department"}
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
 
@@ -39,6 +41,9 @@ PAGES = (
     ("/manage/ratings", "评价统计(管理人员)"),
     ("/manage/ratings/list", "评价明细(管理人员)"),
     ("/manage/ratings/{评价编号}", "一条评价的详情(管理人员)"),
+    ("/desk", "坐席工作台(坐席)"),
+    ("/desk/supervisor", "坐席监控(管理人员)"),
+    ("/department", "部门工单(部门经办人)"),
     ("/ratings/summary", "本月服务评价(公开,大厅公告屏)"),
     ("/screen/hall", "大厅综合屏(登记的屏幕)"),
     ("/screen/window/{窗口号}", "窗口屏(登记的屏幕)"),
@@ -92,7 +97,8 @@ async def login_submit(request: web.Request) -> web.Response:
         session = await check_login(request, username.strip()[:32], password[:256])
     except HallError as e:  # shown on the form; the form itself was delivered fine
         return _login_form(request, e.message)
-    response = web.HTTPSeeOther(_safe_next(form.get("next")) or "/hall")
+    home = ROLE_HOMES.get(session["user"]["role"], "/hall")
+    response = web.HTTPSeeOther(_safe_next(form.get("next")) or home)
     set_session_cookie(response, session["token"], request.app[CONFIG].auth.session_hours * 3600)
     response.del_cookie(LOGIN_CSRF, path="/login")
     raise response

@@ -25,6 +25,9 @@ PAGES = {
     "/manage/ratings": ("manager", "/manage/ratings"),
     "/manage/ratings/list": ("manager", "/manage/ratings/list?on=service"),
     "/manage/ratings/{id}": ("manager", "/manage/ratings/{rating}"),
+    "/desk": ("agent", "/desk"),
+    "/desk/supervisor": ("manager", "/desk/supervisor"),
+    "/department": ("department", "/department"),
     "/ratings/summary": ("anyone", "/ratings/summary"),
     "/screen/hall": ("display", "/screen/hall"),
     "/screen/window/{no}": ("display", "/screen/window/2"),
@@ -50,6 +53,8 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
     ticket = await hall.issue("A", phone="13800138000")
     await hall.create_user("pages-staff", "staff")
     await hall.create_user("pages-manager", "manager")
+    await hall.create_user("pages-agent", "agent")
+    await hall.create_user("pages-department", "department", department="人力社保局")
     kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
     display_token = (await hall.device("display"))["Authorization"].split()[1]
     pad_token = (await hall.device("pad", window=2))["Authorization"].split()[1]
@@ -70,12 +75,12 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
             if who in ("kiosk", "display", "pad"):
                 token = {"kiosk": kiosk_token, "display": display_token, "pad": pad_token}[who]
                 await page.goto(str(hall.client.make_url(f"/device?token={token}")))
-            elif who in ("staff", "manager"):
+            elif who in ("staff", "manager", "agent", "department"):
                 await page.goto(str(hall.client.make_url("/login")))
                 await page.fill("input[name=username]", f"pages-{who}")
                 await page.fill("input[name=password]", PASSWORD)
                 await page.click("button[type=submit]")
-                await page.wait_for_url("**/hall")
+                await page.wait_for_url(lambda u: "/login" not in u)  # each role's home page
             contexts[who] = (context, page, errors)
         return contexts[who]
 
