@@ -11,6 +11,7 @@ from . import events
 from .auth import schema as auth_schema
 from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
+from .callcenter import letter_page
 from .callcenter import pages as callcenter_pages
 from .callcenter import schema as callcenter_schema
 from .callcenter import views as callcenter_views
@@ -94,6 +95,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     evaluation_pad.setup_routes(app)
     evaluation_qr.setup_routes(app)
     callcenter_views.setup_routes(app)
+    letter_page.setup_routes(app)
     callcenter_pages.setup_routes(app)
     wechat_views.setup_routes(app)  # /wechat, when [callcenter.wechat] is enabled
     pages.setup_routes(app)

@@ -18,6 +18,7 @@ PAGES = {
     "/counter/{no}": ("staff", "/counter/1"),
     "/t/{token}": ("anyone", "/t/{token}"),
     "/appointments": ("anyone", "/appointments"),
+    "/contact": ("anyone", "/contact"),
     "/manage": ("manager", "/manage"),
     "/manage/stats": ("manager", "/manage/stats"),
     "/manage/screens": ("manager", "/manage/screens"),
