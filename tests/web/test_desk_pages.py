@@ -194,13 +194,17 @@ async def test_a_call_answered_at_my_phone_pops_the_callers_cases(hall: HallClie
     await log_in(page, hall, "/desk", "li")
     await live(page)
 
-    def answered(tx, agent):
-        before = {"id": earlier.case_id, "no": earlier.case_no, "status": "registered", "type": None, "title": "旧工单"}
-        payload = {"agent": agent, "case_id": earlier.case_id, "call_id": "1714.1", "hold_seconds": 12}
-        tx.emit("call.answered", payload | {"earlier_cases": [before]})
+    me = await hall.db.fetchval("SELECT id FROM users WHERE username = 'li'")
 
-    await hall.db.write(answered, "someone-else")
-    await hall.db.write(answered, "li")
+    def answered(tx, agent, agent_id):  # as hall/callcenter/ami/service.py emits it
+        before = {"id": earlier.case_id, "no": earlier.case_no, "status": "registered", "type": None}
+        payload = {"agent": agent, "agent_id": agent_id, "case_id": earlier.case_id, "call_id": "1714.1"}
+        tx.emit("call.answered", payload | {"queue": "hall", "hold_seconds": 12, "earlier_cases": [before]})
+
+    await hall.db.write(answered, "zhang", me + 1)  # another agent's call: nothing pops here
+    await page.wait_for_timeout(300)
+    assert await page.locator("#screen-pop").is_hidden()
+    await hall.db.write(answered, "li", me)
     pop = page.locator("#screen-pop")
     await expect(pop).to_be_visible()
     await expect(pop).to_contain_text("排队 12 秒")

@@ -183,7 +183,7 @@
     var caseId = p.case_id || (p["case"] && p["case"].id);
     (p.earlier_cases || []).forEach(function (c) {
       var li = D.el("li");
-      var link = D.el("button", "desk-link", c.no + " " + (data.states[c.status] || c.status) + " " + (c.title || ""));
+      var link = D.el("button", "desk-link", c.no + " " + (data.states[c.status] || c.status) + (c.title ? " " + c.title : ""));
       link.type = "button";
       link.addEventListener("click", function () { openCase(c.id); });
       li.appendChild(link);
@@ -199,7 +199,7 @@
   });
 
   function forMe(p) {
-    return p.agent === me.username || p.agent === me.id;
+    return p.agent_id === me.id || (p.agent_id === undefined && p.agent === me.username);
   }
 
   D.follow({
