@@ -29,6 +29,7 @@ from .auth.views import MIN_PASSWORD
 from .clock import Clock
 from .errors import HallError
 from .evaluation.settings import EVALUATION_SETTINGS
+from .ops.backup import cmd_backup, cmd_restore
 from .server import SCHEMAS, create_app
 from .storage import Database
 from .web.pages import PAGES
@@ -99,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = device.add_parser("revoke", parents=[common], help="revoke a device token")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=cmd_device_revoke)
+
+    backup = sub.add_parser("backup", parents=[common], help="copy the database while the server runs; verify it")
+    backup.add_argument("out", help="the backup file to write")
+    backup.set_defaults(run=cmd_backup)
+    restore = sub.add_parser("restore", parents=[common], help="put a backup in place of the database (server stopped)")
+    restore.add_argument("backup", help="the backup file to restore")
+    restore.set_defaults(run=cmd_restore)
 
     sub.add_parser("settings", parents=[common], help="list every setting with its default").set_defaults(
         run=cmd_settings

@@ -37,6 +37,7 @@ from .evaluation import stats_views as evaluation_stats
 from .evaluation import views as evaluation_views
 from .evaluation.tasks import evaluation_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
+from .ops.lock import server_lock_ctx
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
 from .queue import appointment_sweep, appointment_views, stats_views
@@ -68,6 +69,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app[CLOCK] = clock or Clock()
     app[BUS] = events.EventBus()
     app[DB_PATH] = Path(db_path) if db_path else config.db_path()
+    app.cleanup_ctx.append(server_lock_ctx)  # held while serving: restore refuses to swap the file
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(worker_ctx)  # after the database: it reads and writes the outbox
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes

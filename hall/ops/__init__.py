@@ -1,0 +1,1 @@
+"""Running Hall: backups, health, metrics and request logs."""
