@@ -46,7 +46,7 @@ from .queue import schema as queue_schema
 from .queue import store as queue_store
 from .queue import views as queue_views
 from .storage import Database
-from .web import events_view, pages
+from .web import events_view, openapi, pages
 from .web.middleware import error_middleware, headers_middleware
 
 SCHEMAS = [
@@ -100,6 +100,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     letter_page.setup_routes(app)
     callcenter_pages.setup_routes(app)
     wechat_views.setup_routes(app)  # /wechat, when [callcenter.wechat] is enabled
+    openapi.setup_routes(app)
     pages.setup_routes(app)
     return app
 

@@ -96,7 +96,15 @@ async def detail_json(db: Database, config: Config, row: Any, now: float) -> dic
             "kind": m["kind"],
             "body": m["body"],
             "subject": m["subject"],
-            "attachments": [{k: a[k] for k in ("name", "type", "size")} for a in json.loads(m["attachments"])],
+            "attachments": [
+                {
+                    "name": a["name"],
+                    "type": a["type"],
+                    "size": a["size"],
+                    "url": f"/api/cases/{row['id']}/messages/{m['id']}/attachments/{n}" if a.get("file") else None,
+                }
+                for n, a in enumerate(json.loads(m["attachments"]))
+            ],  # fmt: skip
             "at": iso(m["at"], tz),
             "by": names.get(m["by_user"]) if m["by_user"] else None,
             # out: pending (waiting for its channel), sent, failed; None when it had nowhere to go

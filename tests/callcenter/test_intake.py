@@ -96,3 +96,25 @@ async def test_attachments_are_kept_on_disk_with_type_and_size_checked(hall: Hal
             assert e.code == code
         else:
             raise AssertionError(f"{kind} was taken")
+
+
+async def test_attachments_download_only_as_files_to_those_who_see_the_case(hall: HallClient):
+    people = await desk(hall)
+    picture = b"\xff\xd8\xff" + bytes(range(256)) * 4
+    saved = await save_attachment(hall.app, "现场照片.jpg", "image/jpeg", picture)
+    page = await save_attachment(hall.app, "message.html", "text/html", b"<script>alert(1)</script>")
+    got = await receive(hall.app, Inbound("wechat", {"wechat_openid": "oPic1"}, "[图片]", kind="image",
+                                          external_id="p1", attachments=[saved, page]))  # fmt: skip
+    status, case = await hall.get(f"/api/cases/{got.case_id}", people["agent"])
+    urls = [a["url"] for a in case["messages"][0]["attachments"]]
+    assert [a["name"] for a in case["messages"][0]["attachments"]] == ["现场照片.jpg", "message.html"]
+    async with hall.client.get(urls[0], headers=people["agent"]) as resp:
+        assert resp.status == 200 and await resp.read() == picture
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        assert resp.headers["Content-Type"] == "application/octet-stream"  # never rendered by the browser
+    async with hall.client.get(urls[1], headers=people["agent"]) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/octet-stream"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert (await hall.get(urls[0], people["land"]))[0] == 403  # not sent to this department
+    assert (await hall.get(urls[0]))[0] == 401
+    assert (await hall.get(urls[0].replace("/attachments/0", "/attachments/7"), people["agent"]))[0] == 404

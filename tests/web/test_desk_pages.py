@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from hall.callcenter.intake import Inbound, receive
+from hall.callcenter.intake import Inbound, receive, save_attachment
 
 from ..callcenter.helpers import LAND
 from ..helpers import HallClient
@@ -253,3 +253,49 @@ async def test_the_inbox_puts_my_cases_first_and_a_departments_cases_to_sign_fir
     shares = [(c["id"], c["share"]["status"]) for c in theirs_inbox["cases"]]
     assert shares == [(mine[0], "pending"), (mine[1], "signed")]
     assert (await hall.get("/api/desk/inbox", await hall.user("staff")))[0] == 403
+
+
+async def test_an_agent_registers_a_call_by_hand_and_downloads_an_attachment(hall: HallClient, page):
+    await hall.create_user("li", "agent", display_name="李坐席")
+    await log_in(page, hall, "/desk", "li")
+    await live(page)
+    await page.click("#register-open")
+    form = page.locator("#register form[data-action='register']")
+    await form.get_by_label("渠道").select_option("phone")
+    await form.get_by_label("类型").select_option("complaint")
+    await form.get_by_label("联系电话").fill("139 0013 9000")
+    await form.get_by_label("涉及窗口号(选填)").fill("999")
+    await form.get_by_label("反映内容").fill("来电反映:公积金窗口让他周一再来")
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator(".desk-form-msg")).to_have_text("没有 999 号窗口")  # the server's words
+    page.hall_errors.clear()  # the refused request, logged by the browser
+    await form.get_by_label("涉及窗口号(选填)").fill("4")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#register")).to_be_hidden()
+    await expect(page.locator("#case-title")).to_contain_text("2026112300001")
+    row = await hall.db.fetchone("SELECT channel, type, contact_phone, window_no, assigned_to FROM cases")
+    assert tuple(row)[:4] == ("phone", "complaint", "13900139000", 4) and row["assigned_to"] is not None
+    assert await serious_violations(page) == []
+
+    # Answered: the return visit offers a call through the phone system (none configured here).
+    headers = await hall.login("li")
+    await hall.post("/api/cases/1/accept", {}, headers)
+    await hall.post("/api/cases/1/feedback", {"answer": "已电话答复"}, headers)
+    await expect(page.locator("#case-actions form[data-action='return-visit']")).to_be_visible()
+    await page.click(".desk-call button")
+    await expect(page.locator(".desk-call-msg")).to_have_text("没有接入电话系统(Asterisk),请用话机直接拨打")
+    page.hall_errors.clear()
+
+    # A WeChat photo: a download link, never shown inline.
+    photo = await save_attachment(hall.app, "现场.jpg", "image/jpeg", b"\xff\xd8\xff" + b"0" * 2000)
+    got = await receive(hall.app, Inbound("wechat", {"wechat_openid": "oPhoto"}, "[图片]", kind="image",
+                                          external_id="ph1", attachments=[photo]))  # fmt: skip
+    await page.click("#inbox-scope")
+    await page.select_option("#inbox-scope", "all")
+    await page.locator(f"#inbox li[data-case='{got.case_id}'] button").first.click()
+    link = page.locator(".desk-files a")
+    await expect(link).to_have_text("现场.jpg(2 KB)")
+    async with page.expect_download() as wait:
+        await link.click()
+    download = await wait.value
+    assert download.suggested_filename == "现场.jpg"

@@ -112,6 +112,53 @@
     return serial(function () { return loadCase(id, false); });
   }
 
+  // -- registering a call or a walk-in by hand -------------------------------------------------
+
+  var registerBox = document.getElementById("register");
+  var registerOpen = document.getElementById("register-open");
+  var CHANNELS = [["phone", "电话"], ["walk_in", "现场"], ["qq", "QQ"], ["web", "网页"], ["email", "邮件"]];
+  function registerForm() {
+    return D.form({
+      action: "register", title: "登记来电/来访", submit: "登记", path: "/api/cases",
+      hint: "市民的电话、现场反映或 QQ 留言,登记后由您受理。",
+      fields: function (f) {
+        D.field(f, "select", "channel", "渠道", { choices: CHANNELS, value: "phone" });
+        D.field(f, "select", "type", "类型", { choices: [["", "受理时再选"]].concat(data.types), value: "" });
+        D.field(f, "input", "name", "市民姓名(选填)", { maxLength: 40 });
+        D.field(f, "input", "phone", "联系电话", { maxLength: 20 });
+        D.field(f, "input", "email", "电子邮箱(选填)", { maxLength: 254 });
+        D.field(f, "number", "window_no", "涉及窗口号(选填)", { min: 1, max: 999 });
+        D.field(f, "input", "matter", "涉及事项(选填)", { maxLength: 60 });
+        D.field(f, "textarea", "content", "反映内容", { max: 5000, rows: 4, required: true });
+      },
+      build: function (f) {
+        var body = { channel: f.elements.channel.value, content: f.elements.content.value.trim() };
+        if (!body.content) throw new D.Problem("请填写反映内容");
+        ["type", "name", "email", "matter"].forEach(function (key) {
+          if (f.elements[key].value.trim()) body[key] = f.elements[key].value.trim();
+        });
+        var phone = f.elements.phone.value.replace(/\s+/g, "");
+        if (phone) body.phone = phone;
+        if (f.elements.window_no.value) body.window_no = parseInt(f.elements.window_no.value, 10);
+        return body;
+      },
+      done: function (created) {
+        registerBox.hidden = true;
+        registerOpen.setAttribute("aria-expanded", "false");
+        refreshInbox();
+        openCase(created.id);
+      },
+    });
+  }
+  registerOpen.addEventListener("click", function () {
+    var show = registerBox.hidden;
+    D.clear(registerBox);
+    if (show) registerBox.appendChild(registerForm());
+    registerBox.hidden = !show;
+    registerOpen.setAttribute("aria-expanded", String(show));
+    if (show) registerBox.querySelector("select").focus();
+  });
+
   var refreshOpen = Hall.coalesced(serial, function () {
     if (openId !== null) return loadCase(openId, true);
   });

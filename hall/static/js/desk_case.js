@@ -98,6 +98,33 @@
 
   // -- the moves ------------------------------------------------------------------------------
 
+  /** 拨打回访电话: the phone system rings the agent, then the citizen (the number stays on the server). */
+  function callButton(c) {
+    var row = D.el("div", "desk-call");
+    var button = D.el("button", "desk-btn desk-quiet", "拨打市民电话");
+    button.type = "button";
+    var message = D.el("span", "desk-call-msg");
+    message.setAttribute("role", "status");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      message.textContent = "正在呼叫您的话机…";
+      Hall.api("POST", "/api/cases/" + c.id + "/call", {}).then(function (answer) {
+        button.disabled = false;
+        if (answer.status === 200) {
+          message.textContent = answer.data.ok ? "已接通您的话机,正在呼叫市民" : "呼叫没有接通(" + answer.data.reason_text + ")";
+        } else {
+          message.textContent = Hall.errorMessage(answer);
+        }
+      }, function () {
+        button.disabled = false;
+        message.textContent = Hall.errorMessage(null);
+      });
+    });
+    row.appendChild(button);
+    row.appendChild(message);
+    return row;
+  }
+
   function actions(c, data, onChange) {
     var s = D.section("办理", "case-actions-title");
     var box = D.el("div", "desk-actions");
@@ -187,6 +214,7 @@
     }
 
     if (st === "answered" || st === "reviewed") {
+      box.appendChild(callButton(c));
       var need = data.visit_attempts;
       box.appendChild(D.form({
         action: "return-visit", title: "回访", submit: "记录回访", path: path("return-visit"),

@@ -87,9 +87,17 @@
       if (m.subject) li.appendChild(D.el("p", "desk-msg-subject", m.subject));
       li.appendChild(D.el("p", "desk-msg-body", m.body));
       if (m.attachments && m.attachments.length) {
-        li.appendChild(D.el("p", "muted", "附件:" + m.attachments.map(function (a) {
-          return a.name + "(" + Math.ceil(a.size / 1024) + " KB)";
-        }).join("、")));
+        var files = D.el("p", "muted desk-files", "附件:");
+        m.attachments.forEach(function (a) {
+          var label = a.name + "(" + Math.ceil(a.size / 1024) + " KB)";
+          var item = a.url ? D.el("a", "desk-file", label) : D.el("span", "desk-file", label);
+          if (a.url) {
+            item.href = a.url; // served as a download, never shown inline
+            item.setAttribute("download", a.name);
+          }
+          files.appendChild(item);
+        });
+        li.appendChild(files);
       }
       list.appendChild(li);
     });

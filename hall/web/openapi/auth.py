@@ -1,0 +1,90 @@
+"""Accounts (账号): login, logout, who am I, users and devices."""
+
+from __future__ import annotations
+
+from ...auth.principal import DEVICE_KINDS, ROLES
+from ...auth.views import USERNAME
+from .components import BOOL, INT, OK, STR, array, enum, integer, maybe, obj, op, path, text
+
+TAG = "账号与设备"
+
+USER = obj(
+    {
+        "id": INT,
+        "username": STR,
+        "display_name": STR,
+        "staff_no": maybe("string"),
+        "role": enum(ROLES),
+        "department": maybe("string"),
+        "active": {"type": ["boolean", "integer"]},
+    },
+    ["id", "username", "role"],
+)
+DEVICE = obj(
+    {"id": INT, "name": STR, "kind": enum(DEVICE_KINDS), "window": maybe("integer")},
+    ["id", "name", "kind"],
+)
+CALLER = obj(
+    {
+        "kind": enum(("user", "device")),
+        "id": INT,
+        "username": STR,
+        "role": enum(ROLES),
+        "staff_no": maybe("string"),
+        "name": STR,
+        "device_kind": enum(DEVICE_KINDS),
+        "window": maybe("integer"),
+    },
+    ["kind", "id"],
+)
+
+PATHS = {
+    "/api/auth/login": {
+        "post": op(
+            "登录,得到令牌(也设置页面会话 Cookie)",
+            body=obj({"username": text(32), "password": text(256, min_len=1)}, ["username", "password"], closed=True),
+            answer=obj(
+                {"token": STR, "csrf_token": STR, "expires_at": {}, "user": USER},
+                ["token", "user"],
+            ),
+        )
+    },
+    "/api/auth/logout": {"post": op("退出登录:吊销本次会话的令牌", answer=OK)},
+    "/api/auth/me": {"get": op("我是谁(用户或设备)", answer=CALLER)},
+    "/api/users": {
+        "get": op("所有账号", answer=obj({"users": array(USER)}, ["users"])),
+        "post": op(
+            "新建账号",
+            body=obj(
+                {
+                    "username": text(32, pattern=USERNAME),
+                    "password": text(256, min_len=8),
+                    "role": enum(ROLES),
+                    "display_name": text(40),
+                    "staff_no": text(20, pattern=r"[A-Za-z0-9-]+"),
+                    "department": text(60),
+                },
+                ["username", "password", "role"],
+                closed=True,
+            ),
+            answer=USER,
+            status=201,
+        ),
+    },
+    "/api/devices": {
+        "get": op("所有设备", answer=obj({"devices": array(DEVICE)}, ["devices"])),
+        "post": op(
+            "登记设备:回答中的令牌只出现这一次",
+            body=obj(
+                {"name": text(60, min_len=1), "kind": enum(DEVICE_KINDS), "window": integer(1)},
+                ["name", "kind"],
+                closed=True,
+            ),
+            answer=obj({"device": DEVICE, "token": STR}, ["token"]),
+            status=201,
+        ),
+    },
+    "/api/devices/{id}/revoke": {
+        "post": op("吊销设备令牌", params=[path("id", description="设备编号")], answer=obj({"active": BOOL})),
+    },
+}
