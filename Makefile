@@ -41,6 +41,8 @@ bench: $(VENV)/.test
 	scripts/apt-ensure $(BENCH_DEBS)
 	$(PY) bench/run.py
 	$(PY) bench/screens.py
+	$(PY) bench/wechat.py
+	$(PY) bench/ami.py
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
