@@ -119,6 +119,19 @@ PATHS = {
             status=201,
         )
     },
+    "/api/cases/{id}/messages/{message}/attachments/{n}": {
+        "get": {
+            "summary": "往来消息的附件(图片、语音、文件)",
+            "parameters": [CASE_ID, path("message", description="消息编号"), path("n", integer(0), "第几个附件")],
+            "responses": {
+                "200": {
+                    "description": "附件文件",
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "4XX": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    },
     "/api/cases/{id}/call": {
         "post": op(
             "经电话系统回拨市民(先接通坐席话机)",
