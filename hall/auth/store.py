@@ -98,6 +98,29 @@ def revoke_session(tx: Tx, session_id: int) -> None:
         tx.emit("session.closed", {"session_id": session_id})
 
 
+def revoke_user_sessions(tx: Tx, user_id: int) -> int:
+    """End every open session of a user (stolen laptop, someone leaving); returns how many."""
+    if tx.one("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+        raise NotFound("user_not_found", f"没有编号为 {user_id} 的用户")
+    cur = tx.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (tx.now, user_id))
+    tx.emit("sessions.revoked", {"user_id": user_id, "count": cur.rowcount})
+    return cur.rowcount
+
+
+def deactivate_user(tx: Tx, user_id: int) -> dict[str, Any]:
+    """Switch an account off: it can no longer sign in, and its open sessions end at once."""
+    row = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
+    if row is None:
+        raise NotFound("user_not_found", f"没有编号为 {user_id} 的用户")
+    if row["role"] == "admin" and row["active"]:
+        if tx.value("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1") <= 1:
+            raise Conflict("last_admin", "不能停用唯一的系统管理员账号")
+    tx.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
+    revoke_user_sessions(tx, user_id)
+    tx.emit("user.deactivated", {"user_id": user_id})
+    return user_json(tx.one("SELECT * FROM users WHERE id = ?", (user_id,)))
+
+
 def create_device(tx: Tx, name: str, kind: str, window_no: int | None) -> dict[str, Any]:
     token = new_token(DEVICE_PREFIX)
     cur = tx.execute(

@@ -115,6 +115,29 @@ async def add_user(
     return await app[DB].write(store.create_user, username, display_name, role, hashed, staff_no, department)
 
 
+def _user_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("user_not_found", f"没有编号为 {raw[:20]} 的用户")
+    return int(raw)
+
+
+@access(roles=ADMINS)
+async def revoke_user_sessions(request: web.Request) -> web.Response:
+    """Sign a user out everywhere (a lost phone or laptop); the account itself stays."""
+    user_id = _user_id(request)
+    count = await request.app[DB].write(store.revoke_user_sessions, user_id)
+    request.app[AUTHENTICATOR].forget()
+    return respond({"user_id": user_id, "revoked_sessions": count})
+
+
+@access(roles=ADMINS)
+async def deactivate_user(request: web.Request) -> web.Response:
+    user = await request.app[DB].write(store.deactivate_user, _user_id(request))
+    request.app[AUTHENTICATOR].forget()
+    return respond(user)
+
+
 @access(roles=MANAGERS)
 async def list_devices(request: web.Request) -> web.Response:
     return respond({"devices": await store.list_devices(request.app[DB])})
@@ -150,6 +173,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/auth/me", me, name="me")
     r.add_get("/api/users", list_users, name="list_users")
     r.add_post("/api/users", create_user, name="create_user")
+    r.add_post("/api/users/{id}/deactivate", deactivate_user, name="deactivate_user")
+    r.add_post("/api/users/{id}/revoke-sessions", revoke_user_sessions, name="revoke_user_sessions")
     r.add_get("/api/devices", list_devices, name="list_devices")
     r.add_post("/api/devices", create_device, name="create_device")
     r.add_post("/api/devices/{id}/revoke", revoke_device, name="revoke_device")

@@ -123,7 +123,7 @@ Step = Callable[[web.Request], Awaitable[web.Response]]
 def _step(stage: str, check: Callable[[dict[str, Any]], Any], unit: Callable[..., Any]) -> Step:
     """The handler of one stage: the body checked, the unit run by the writer, the case answered."""
 
-    @access(roles=CASE_ROLES)
+    @access(roles=STEP_ROLES[stage])  # the stage's own roles, so the access table shows who really may
     async def handler(request: web.Request) -> web.Response:
         who = request[PRINCIPAL]
         if who.role not in STEP_ROLES[stage]:
