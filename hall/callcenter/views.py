@@ -3,9 +3,11 @@ the agents' presence and the supervisor's overview."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -279,6 +281,34 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 @access(roles=CASE_READERS)
+async def get_attachment(request: web.Request) -> web.StreamResponse:
+    """A message's attachment, always as a download (never shown inline: an HTML mail body or an
+    image is not rendered by the desk's browser), to those who may read the case."""
+    case_id = _case_id(request)
+    await _visible(request, case_id, await actor_of(request))
+    raw_message, raw_n = request.match_info["message"], request.match_info["n"]
+    if not (raw_message.isdigit() and raw_n.isdigit()) or len(raw_message) > 12 or len(raw_n) > 3:
+        raise NotFound("attachment_not_found", "没有这个附件")
+    row = await request.app[DB].fetchone(
+        "SELECT attachments FROM case_messages WHERE id = ? AND case_id = ?", (int(raw_message), case_id)
+    )
+    files = json.loads(row["attachments"]) if row else []
+    n = int(raw_n)
+    if n >= len(files) or not files[n].get("file"):
+        raise NotFound("attachment_not_found", "没有这个附件")
+    path = intake.attachment_dir(request.app) / files[n]["file"]
+    if not path.is_file():
+        raise NotFound("attachment_not_found", "附件文件已不在服务器上")
+    name = quote(files[n]["name"] or files[n]["file"])
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+        "Content-Type": "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return web.FileResponse(path, headers=headers)
+
+
+@access(roles=CASE_READERS)
 async def post_note(request: web.Request) -> web.Response:
     body = await read_json(request)
     rules.only(body, ("text",))
@@ -390,6 +420,7 @@ def setup_routes(app: web.Application) -> None:
         r.add_post(f"/api/cases/{{id}}/{name}", _move_handler(name), name=f"case_{name.replace('-', '_')}")
     r.add_post("/api/cases/{id}/messages", post_message, name="case_message")
     r.add_post("/api/cases/{id}/notes", post_note, name="case_note")
+    r.add_get("/api/cases/{id}/messages/{message}/attachments/{n}", get_attachment, name="case_attachment")
     r.add_post("/api/cases/{id}/call", call_citizen, name="case_call")
     r.add_post("/api/desk/presence", set_presence, name="desk_presence")
     r.add_get("/api/desk/overview", overview, name="desk_overview")
