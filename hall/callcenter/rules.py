@@ -167,7 +167,7 @@ def case_type(body: dict[str, Any], required: bool) -> str | None:
     value = body.get("type")
     if value is None and not required:
         return None
-    if value not in TYPES or value == "bad_review":
+    if not isinstance(value, str) or value not in TYPES or value == "bad_review":  # {} or [] is not hashable
         choices = "、".join(f"{k}({v})" for k, v in TYPES.items() if k != "bad_review")
         raise BadRequest("invalid_field", f"工单类型 type 只能是:{choices}", field="type")
     return value

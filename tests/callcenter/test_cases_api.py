@@ -180,3 +180,13 @@ async def test_the_contact_is_revealed_only_through_an_audited_read(hall: HallCl
     assert status == 200 and contact["phone"] == "13800138000" and contact["name"] == "张三丰"
     reads = await hall.db.fetchall("SELECT case_id, purpose FROM contact_reads")
     assert [(r["case_id"], r["purpose"]) for r in reads] == [(cid, "回访")]
+
+
+async def test_a_type_that_is_not_a_string_is_refused_not_a_crash(hall: HallClient):
+    """Found by schemathesis: `"type": {}` raised TypeError (a 500) in the membership test."""
+    status, answer = await hall.post("/api/cases", {"type": {}, "content": "窗口不开", "phone": "13800138000"})
+    assert status == 400 and answer["error"]["field"] == "type", answer
+    agent = await hall.user("agent")
+    case = await case_by_no(hall, agent, (await web_case(hall))["no"])
+    status, answer = await hall.post(f"/api/cases/{case['id']}/accept", {"type": []}, agent)
+    assert status == 400 and answer["error"]["field"] == "type", answer

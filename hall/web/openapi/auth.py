@@ -71,6 +71,16 @@ PATHS = {
             status=201,
         ),
     },
+    "/api/users/{id}/deactivate": {
+        "post": op("停用账号(并吊销它的令牌)", params=[path("id", description="用户编号")], answer=USER),
+    },
+    "/api/users/{id}/revoke-sessions": {
+        "post": op(
+            "让一个账号在所有地方退出登录",
+            params=[path("id", description="用户编号")],
+            answer=obj({"user_id": INT, "revoked_sessions": INT}, ["user_id", "revoked_sessions"]),
+        ),
+    },
     "/api/devices": {
         "get": op("所有设备", answer=obj({"devices": array(DEVICE)}, ["devices"])),
         "post": op(

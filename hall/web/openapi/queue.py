@@ -173,7 +173,13 @@ PATHS = {
     },
     "/api/hall": {"get": op("大厅概况:各板块和窗口", answer=HALL)},
     "/api/windows": {"get": op("所有窗口", answer=obj({"windows": array(WINDOW)}, ["windows"]))},
-    "/api/windows/{no}": {"get": op("一个窗口", params=[WINDOW_NO], answer=WINDOW)},
+    "/api/windows/{no}": {
+        "get": op(
+            "一个窗口,和它能叫的等待中、过号的号票",
+            params=[WINDOW_NO],
+            answer=obj({"window": WINDOW, "waiting": array(TICKET), "missed": array(TICKET)}, ["window"]),
+        )
+    },
     **{
         f"/api/windows/{{no}}/{name}": {"post": _window_action(summary, body)}
         for name, (summary, body) in WINDOW_ACTIONS.items()
