@@ -35,12 +35,15 @@ async def test_calls_land_in_cases_and_the_answering_agent_gets_the_history(hall
         answered = await asterisk.caller_joins("13800138000", "张三")
         await asterisk.agent_answers(answered, "PJSIP/8001")
         await asterisk.call_completes(answered, talk=60)
-        await until(lambda: not phone.tracker.calls and not phone.cases)
+        async with asyncio.timeout(5):
+            while await hall.db.fetchval("SELECT COUNT(*) FROM case_messages") < 3:  # noqa: ASYNC110 - bounded
+                await asyncio.sleep(0.02)
         gave_up = await asterisk.caller_joins("13800138000", "张三")
         await asterisk.caller_abandons(gave_up)
         async with asyncio.timeout(5):
             while not await events(hall, "call.callback_due"):  # noqa: ASYNC110 - a bounded test poll
                 await asyncio.sleep(0.02)
+        await until(lambda: not phone.chains)  # every step of both calls recorded
         [due] = await events(hall, "call.callback_due")
         [pop] = await events(hall, "call.answered")
         payload = json.loads(pop["payload"])
