@@ -29,6 +29,7 @@ from .auth.views import MIN_PASSWORD
 from .clock import Clock
 from .errors import HallError
 from .evaluation.settings import EVALUATION_SETTINGS
+from .ops import logs as ops_logs
 from .ops.backup import cmd_backup, cmd_restore
 from .server import SCHEMAS, create_app
 from .storage import Database
@@ -75,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the server")
     serve.add_argument("--host", help="address to listen on (default: [server] host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: [server] port)")
+    serve.add_argument(
+        "--log-format",
+        choices=ops_logs.FORMATS,
+        default=os.environ.get("HALL_LOG_FORMAT", "text"),
+        help="text, or json: one JSON object a line (default: $HALL_LOG_FORMAT or text)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(metavar="ACTION")
@@ -118,11 +125,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def cmd_serve(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ops_logs.configure(args.log_format)
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config, db_path=db_path)
-    runner = web.AppRunner(app, access_log=log if config.server.access_log else None, handle_signals=False)
+    # [server] access_log: one line a request, with its id, from the request middleware
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
         admin = await ensure_admin(app, os.environ.get("HALL_ADMIN_PASSWORD") or None)

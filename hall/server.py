@@ -37,7 +37,11 @@ from .evaluation import stats_views as evaluation_stats
 from .evaluation import views as evaluation_views
 from .evaluation.tasks import evaluation_ctx
 from .keys import BUS, CLOCK, CONFIG, DB, DB_PATH
+from .ops import logs as ops_logs
+from .ops import routes as ops_routes
+from .ops import schema as ops_schema
 from .ops.lock import server_lock_ctx
+from .ops.metrics import scrape_token_middleware
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
 from .queue import appointment_sweep, appointment_views, stats_views
@@ -47,7 +51,7 @@ from .queue import store as queue_store
 from .queue import views as queue_views
 from .storage import Database
 from .web import events_view, openapi, pages
-from .web.middleware import error_middleware, headers_middleware
+from .web.middleware import error_middleware, headers_middleware, request_id_middleware, stamp_request_id
 
 SCHEMAS = [
     events.SCHEMA,
@@ -57,15 +61,24 @@ SCHEMAS = [
     display_schema.SCHEMA,
     evaluation_schema.SCHEMA,
     callcenter_schema.SCHEMA,
+    ops_schema.SCHEMA,
 ]
 
 
 def create_app(config: Config, clock: Clock | None = None, db_path: str | Path | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[headers_middleware, error_middleware, auth_middleware],
+        middlewares=[
+            request_id_middleware,
+            headers_middleware,
+            error_middleware,
+            scrape_token_middleware,
+            auth_middleware,
+        ],
         client_max_size=config.server.max_body_kb * 1024,
     )
     app[CONFIG] = config
+    ops_logs.install()  # log lines name the request they belong to
+    app.on_response_prepare.append(stamp_request_id)
     app[CLOCK] = clock or Clock()
     app[BUS] = events.EventBus()
     app[DB_PATH] = Path(db_path) if db_path else config.db_path()
@@ -101,6 +114,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     callcenter_pages.setup_routes(app)
     wechat_views.setup_routes(app)  # /wechat, when [callcenter.wechat] is enabled
     openapi.setup_routes(app)
+    ops_routes.setup_routes(app)  # /healthz, /metrics
     pages.setup_routes(app)
     return app
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -10,9 +13,12 @@ from aiohttp import web
 from ..auth.middleware import is_api
 from ..errors import HallError
 from ..keys import CONFIG
+from ..ops.logs import CURRENT, RequestInfo
+from ..ops.metrics import HTTP_STATS, route_of
 from .jsonio import respond
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("hall.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -76,3 +82,46 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     if is_api(request):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+REQUEST_ID = "X-Request-Id"
+REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("request_id", str)
+_GOOD_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # a proxy's id is kept only if it cannot forge a log line
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Name the request (the proxy's X-Request-Id, or a new one) in its answer, its log lines and the metrics."""
+    sent = request.headers.get(REQUEST_ID, "")
+    request_id = sent if _GOOD_ID.fullmatch(sent) else secrets.token_hex(8)
+    token = CURRENT.set(RequestInfo(request_id, request.method, request.path))
+    start = time.perf_counter()
+    status = 500
+    request[REQUEST_ID_KEY] = request_id
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as e:  # redirects and the like, answered by aiohttp
+        status = e.status
+        raise
+    finally:
+        seconds = time.perf_counter() - start
+        if HTTP_STATS in request.app:
+            request.app[HTTP_STATS].observe(request.method, route_of(request), status, seconds)
+        if request.app[CONFIG].server.access_log:
+            access_log.info(
+                "%s %s %d %.1f ms",
+                request.method,
+                request.path,
+                status,
+                seconds * 1000,
+                extra={"status": status, "duration_ms": round(seconds * 1000, 1)},
+            )
+        CURRENT.reset(token)
+
+
+async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every answer names its request, streamed ones and WebSockets too."""
+    if REQUEST_ID_KEY in request:
+        response.headers[REQUEST_ID] = request[REQUEST_ID_KEY]

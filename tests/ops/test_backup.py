@@ -15,6 +15,9 @@ name = "备份测试大厅"
 [auth]
 scrypt_n = 1024
 
+[limits]
+enabled = false  # one kiosk issues as fast as it can: a load test, not a kiosk
+
 [[sections]]
 id = "A"
 name = "综合受理"

@@ -35,7 +35,8 @@ PAGES = {
     "/pad/{no}": ("pad", "/pad/2"),
     "/r/{token}": ("anyone", "/r/{token}"),
 }
-NOT_PAGES = {"/device", "/t/{token}/qr.svg", "/screen/photo/{staff_no}"}  # a redirect, images
+# a redirect, images, and the operators' /healthz (JSON) and /metrics (Prometheus text)
+NOT_PAGES = {"/device", "/t/{token}/qr.svg", "/screen/photo/{staff_no}", "/healthz", "/metrics"}
 
 
 def page_routes(app: web.Application) -> set[str]:

@@ -127,8 +127,25 @@ async def test_finish_at_the_window_rate_on_the_pad_and_the_manager_sees_every_f
     assert rating["rater"] == {"anonymous": True, "name": None, "phone": None, "id_number": None}
     assert (rating["voided"], rating["voided_at"], rating["void_reason"]) == (False, None, None)
 
-    # The pad is one of the hall's connected devices, labelled as a pad.
+    # ... and finds it on the managers' pages: window 2's 差评率, then the rating with every field.
     await hall.create_user("zhou", "manager")
+    ratings = await new_page(browser)
+    await sign_in(hall, ratings, "zhou", "/manage/ratings")
+    link = ratings.locator("#groups tbody tr", has_text="2号窗口 综合窗口2").locator("td:nth-child(15) a")
+    await expect(link).to_have_text("100.0%")  # its one rating is bad
+    await link.click()
+    await ratings.wait_for_url("**/manage/ratings/list?**")
+    await ratings.click(f"a[href='/manage/ratings/{rating['id']}']")
+    await ratings.wait_for_url(f"**/manage/ratings/{rating['id']}")
+    detail = await ratings.inner_text("#rating-detail")
+    for shown in ("2 不满意", "效率低", "材料要求没有一次说清", "窗口评价器", f"评价器设备 {pad_id}", ticket["number"],
+                  "A 综合受理", "居民身份证换领", "办结", "2号窗口 综合窗口2", "行政服务中心", "陈静(工号 0207)",
+                  "匿名评价", "待核实"):  # fmt: skip
+        assert shown in detail, shown
+    await snapshot(ratings, "pad-rating-in-drill-down")
+    assert await serious_violations(ratings) == []
+
+    # The pad is one of the hall's connected devices, labelled as a pad.
     screens = await new_page(browser)
     await sign_in(hall, screens, "zhou", "/manage/screens")
     row = screens.locator("#ms-screens tr", has_text="评价器 2")

@@ -19,6 +19,7 @@ import os
 import re
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +212,8 @@ class Poller:
         self.imported = 0
         self.polled = asyncio.Event()  # set after every round, for whoever waits on one (tests, status)
         self.retry_base = 2.0  # seconds before the first reconnect; doubled each failure up to MAX_BACKOFF_S
+        self.last_ok: float | None = None  # time.monotonic() of the last poll that worked, for /healthz
+        self.last_error: str | None = None  # why the last poll failed; None once one works again
 
     async def poll_once(self) -> int:
         """One look at the mailbox: import everything new; return how many messages the core took."""
@@ -251,16 +254,19 @@ class Poller:
                 try:
                     await self.poll_once()
                     failures = 0
+                    self.last_ok, self.last_error = time.monotonic(), None
                     pause = float(self.settings.poll_seconds)
                 except (imaplib.IMAP4.error, MailboxError, OSError, TimeoutError, ValueError, EOFError) as e:
                     failures += 1
+                    self.last_error = f"{type(e).__name__} {e}"[:200]
                     pause = min(MAX_BACKOFF_S, self.retry_base * 2 ** (failures - 1))
                     log.warning(
                         "mailbox %s: %s %s; again in %.0f s", self.settings.imap_host, type(e).__name__, e, pause
                     )
                     await asyncio.to_thread(self.box.abort)
-                except Exception:  # never take the server down with the mailbox
+                except Exception as e:  # never take the server down with the mailbox
                     failures += 1
+                    self.last_error = type(e).__name__
                     pause = min(MAX_BACKOFF_S, self.retry_base * 2 ** (failures - 1))
                     log.exception("mailbox poll failed; again in %.0f s", pause)
                     await asyncio.to_thread(self.box.abort)

@@ -41,6 +41,14 @@ class WechatApi:
         self._token_until = 0.0
         self._token_lock = asyncio.Lock()
         self.tokens_fetched = 0
+        self.token_error: str | None = None  # why the last fetch failed, for /healthz
+
+    @property
+    def token_state(self) -> str:
+        """`none` (not fetched yet), `valid` or `expired` (fetched again on the next send)."""
+        if self._token is None:
+            return "none"
+        return "valid" if self.monotonic() < self._token_until else "expired"
 
     async def access_token(self, stale: str | None = None) -> str:
         """The cached token, or a new one; `stale` is a token WeChat refused (only the first caller refetches it)."""
@@ -49,14 +57,19 @@ class WechatApi:
                 self._token = None
             if self._token is not None and self.monotonic() < self._token_until:
                 return self._token
-            body = await self._call(
-                "GET",
-                "/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
-            )
-            token, expires = body.get("access_token"), body.get("expires_in")
-            if body.get("errcode") or not isinstance(token, str) or not token or not isinstance(expires, int):
-                raise SendError(f"access token refused: errcode {body.get('errcode')} {body.get('errmsg', '')}")
+            try:
+                body = await self._call(
+                    "GET",
+                    "/cgi-bin/token",
+                    params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
+                )
+                token, expires = body.get("access_token"), body.get("expires_in")
+                if body.get("errcode") or not isinstance(token, str) or not token or not isinstance(expires, int):
+                    raise SendError(f"access token refused: errcode {body.get('errcode')} {body.get('errmsg', '')}")
+            except SendError as e:
+                self.token_error = str(e)[:200]
+                raise
+            self.token_error = None
             self._token = token
             self._token_until = self.monotonic() + max(expires - TOKEN_MARGIN_S, expires / 2)
             self.tokens_fetched += 1
