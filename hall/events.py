@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Awaitable, Callable
 
 from .storage import Database, Event, Schema
 
@@ -84,3 +86,20 @@ async def events_after(db: Database, after: int, limit: int) -> list[Event]:
 
 async def last_event_id(db: Database) -> int:
     return await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM events")
+
+
+log = logging.getLogger(__name__)
+RESTART_S = 5.0
+
+
+async def keep_following(follow: Callable[[], Awaitable[None]], what: str, pause: float = RESTART_S) -> None:
+    """Run a projector (a `follow` that reads events from its cursor for ever) and start it again
+    when it fails: the disk full or read-only for a while must not stop it until the next restart.
+    Started again, it subscribes afresh and catches up from its cursor, so nothing is missed."""
+    while True:
+        try:
+            await follow()
+            return
+        except Exception:
+            log.exception("%s stopped; starting again in %.0f s", what, pause)
+            await asyncio.sleep(pause)

@@ -1,5 +1,9 @@
 """The event log: written with each change, read back in order, published in-process."""
 
+import asyncio
+
+from hall.errors import StorageUnavailable
+from hall.events import keep_following
 from hall.keys import BUS
 
 from .helpers import HallClient
@@ -54,3 +58,16 @@ async def test_a_refused_request_writes_no_event(hall: HallClient):
     status, _ = await hall.post("/api/tickets", {"section": "B", "priority": "elderly"}, kiosk)
     assert status == 400
     assert (await hall.counts())[1] == events_before
+
+
+async def test_a_projector_that_fails_is_started_again_until_it_gets_through():
+    runs = []
+
+    async def follow() -> None:
+        runs.append(len(runs))
+        if len(runs) < 3:  # the disk was read-only twice
+            raise StorageUnavailable("storage_unavailable", "数据库暂时不可写")
+
+    async with asyncio.timeout(2):
+        await keep_following(follow, "test projector", pause=0)
+    assert runs == [0, 1, 2]

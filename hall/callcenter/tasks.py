@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..events import Lagging, events_after
+from ..events import Lagging, events_after, keep_following
 from ..keys import BUS, CONFIG, DB
 from . import bad_reviews, cases
 
@@ -65,7 +65,11 @@ async def follow(app: web.Application) -> None:
 
 
 async def callcenter_ctx(app: web.Application) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(sweep(app)), asyncio.create_task(follow(app))]
+    projector = asyncio.create_task(keep_following(lambda: follow(app), "bad reviews onto the desk"))
+    tasks = [
+        asyncio.create_task(sweep(app)),
+        projector,
+    ]
     yield
     for task in tasks:
         task.cancel()

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..events import Lagging, events_after
+from ..events import Lagging, events_after, keep_following
 from ..keys import BUS, CONFIG, DB
 from . import case_sweep, ratings, store
 
@@ -74,7 +74,11 @@ async def sweep(app: web.Application) -> None:
 
 
 async def evaluation_ctx(app: web.Application) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(follow(app)), asyncio.create_task(sweep(app))]
+    projector = asyncio.create_task(keep_following(lambda: follow(app), "services from finished tickets"))
+    tasks = [
+        projector,
+        asyncio.create_task(sweep(app)),
+    ]
     yield
     for task in tasks:
         task.cancel()
