@@ -41,6 +41,9 @@ def install() -> None:
     """Stamp every log record with the current request (idempotent)."""
     if logging.getLogRecordFactory() is not _record:
         logging.setLogRecordFactory(_record)
+    # aiosqlite logs every statement with its parameters at DEBUG: citizens' phones and ID
+    # numbers. It stays at INFO even when the server logs at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class JsonFormatter(logging.Formatter):
