@@ -25,6 +25,7 @@ from .auth import store as auth_store
 from .auth.bootstrap import ensure_admin
 from .auth.passwords import hash_password
 from .auth.principal import DEVICE_KINDS, ROLES
+from .auth.startup import refuse_unsafe_start
 from .auth.views import MIN_PASSWORD
 from .clock import Clock
 from .errors import HallError
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def cmd_serve(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
+    refuse_unsafe_start(config, os.environ)  # outside demo mode: no demo, weak or committed secrets
     ops_logs.configure(args.log_format)
     host = args.host or config.server.host
     port = args.port or config.server.port
@@ -304,6 +306,7 @@ async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_p
         "queue": config_mod.QUEUE_SETTINGS,
         "queue.priority": config_mod.PRIORITY_SETTINGS,
         "auth": config_mod.AUTH_SETTINGS,
+        "limits": config_mod.LIMIT_SETTINGS,
         "kiosk": config_mod.KIOSK_SETTINGS,
         "notify": config_mod.NOTIFY_SETTINGS,
         "appointments": config_mod.APPOINTMENT_SETTINGS,

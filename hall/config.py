@@ -48,6 +48,23 @@ PRIORITY_SETTINGS = (
 AUTH_SETTINGS = (
     Setting("session_hours", 12, "Hours a login (token and page session) stays valid"),
     Setting("scrypt_n", 2**14, "scrypt cost parameter N for password hashes (a power of two)"),
+    Setting("idle_minutes", 120, "A login unused this long ends before session_hours (0: only session_hours)"),
+    Setting("lockout_failures", 5, "Wrong passwords for one username, within lockout_window_minutes, before a lockout"),
+    Setting(
+        "lockout_address_failures", 20, "Wrong passwords from one client address (staff may share one) before a lockout"
+    ),
+    Setting("lockout_window_minutes", 15, "Failures older than this (after the last lockout ends) are forgotten"),
+    Setting("lockout_max_minutes", 30, "Longest lockout: 1 minute, then doubled by each further failure, up to this"),
+)
+
+LIMIT_SETTINGS = (
+    Setting("enabled", True, "Rate-limit kiosks, pads, public forms and logins (429 rate_limited when exceeded)"),
+    Setting("tickets", 6, "Tickets a minute one kiosk, or one client address without a device, may take"),
+    Setting("check_in", 6, "Appointment check-ins a minute from one kiosk or client address"),
+    Setting("ratings", 10, "Ratings a minute from one pad, or from one client address (QR / web)"),
+    Setting("public", 10, "Public form posts and lookups a minute from one client address (cases, bookings)"),
+    Setting("login", 10, "Login attempts a minute from one client address"),
+    Setting("wechat", 600, "Requests a minute to /wechat from one address (WeChat's servers share a few)"),
 )
 
 APPOINTMENT_SETTINGS = (
@@ -65,6 +82,9 @@ SERVER_SETTINGS = (
     Setting("access_log", False, "Write one log line per HTTP request"),
     Setting(
         "public_url", "", "Address citizens' phones reach the hall at, for QR codes (default: as the kiosk sees it)"
+    ),
+    Setting(
+        "trusted_proxies", [], "Reverse proxies (their addresses) whose X-Forwarded-For names the client, e.g. nginx"
     ),
 )
 
@@ -167,6 +187,24 @@ class QueueSettings:
 class AuthSettings:
     session_hours: int
     scrypt_n: int
+    idle_minutes: int = 120
+    lockout_failures: int = 5
+    lockout_address_failures: int = 20
+    lockout_window_minutes: int = 15
+    lockout_max_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Requests a minute per device or client address, by group (see hall/web/ratelimit.py)."""
+
+    enabled: bool = True
+    tickets: int = 6
+    check_in: int = 6
+    ratings: int = 10
+    public: int = 10
+    login: int = 10
+    wechat: int = 600
 
 
 @dataclass(frozen=True)
@@ -185,6 +223,7 @@ class ServerSettings:
     max_body_kb: int
     access_log: bool
     public_url: str
+    trusted_proxies: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -281,6 +320,7 @@ class Config:
     callcenter: Any  # hall.callcenter.settings.CallcenterSettings
     screens: dict[str, ScreenLayout]  # by the screen's device name
     photo_dir: str
+    limits: LimitSettings = LimitSettings()
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
     path: Path | None = None
@@ -392,7 +432,19 @@ def parse(raw: dict[str, Any]) -> Config:
     n = auth_values["scrypt_n"]
     if n < 2 or n & (n - 1):
         raise ConfigError("auth.scrypt_n must be a power of two")
+    for key in ("idle_minutes", "lockout_window_minutes", "lockout_max_minutes"):
+        _non_negative(auth_values[key], f"auth.{key}")
+    for key in ("lockout_failures", "lockout_address_failures"):
+        if auth_values[key] < 1:
+            raise ConfigError(f"auth.{key} must be at least 1")
     server_values = _settings(_table(raw, "server"), SERVER_SETTINGS, "server")
+    for proxy in server_values["trusted_proxies"]:
+        if not isinstance(proxy, str) or not proxy.strip():
+            raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an address")
+    limit_values = _settings(_table(raw, "limits"), LIMIT_SETTINGS, "limits")
+    for key, value in limit_values.items():
+        if key != "enabled" and value < 1:
+            raise ConfigError(f"limits.{key} must be at least 1 a minute (limits.enabled = false turns them off)")
     return Config(
         name=name,
         timezone=timezone,
@@ -411,6 +463,7 @@ def parse(raw: dict[str, Any]) -> Config:
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         screens=_screens(_list(raw, "screens"), [s.id for s in sections], {w.area for w in windows}),
         photo_dir=_get(_table(raw, "display"), "display.photo_dir", str, "var/photos"),
+        limits=LimitSettings(**limit_values),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),
     )

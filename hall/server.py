@@ -124,7 +124,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     await db.open()
     db.on_commit(app[BUS].publish)
     app[DB] = db
-    app[AUTHENTICATOR] = Authenticator(db, app[CLOCK])
+    app[AUTHENTICATOR] = Authenticator(db, app[CLOCK], app[CONFIG])
     app[BUS].last_id = await events.last_event_id(db)
     await db.write(queue_store.ensure_windows, [w.no for w in app[CONFIG].windows])
     yield

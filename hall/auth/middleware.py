@@ -19,10 +19,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ..clock import Clock
+from ..config import Config, LimitSettings
 from ..errors import Forbidden, Unauthorized
 from ..storage import Database
+from ..web import ratelimit
+from ..web.jsonio import respond
 from . import store
 from .principal import Access, Principal
+from .watch import SocketWatch
 
 COOKIE = "hall_session"
 DEVICE_COOKIE = "hall_device"  # a kiosk, screen or pad browser, enrolled once with its token
@@ -35,12 +39,16 @@ PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object
 
 
 class Authenticator:
-    """Resolves tokens to principals, caching answers for a few seconds."""
+    """Resolves tokens to principals, caching answers for a few seconds; holds the rate limits."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, config: Config | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.idle_s = config.auth.idle_minutes * 60.0 if config is not None else 0.0
+        self.trusted_proxies = list(config.server.trusted_proxies) if config is not None else []
+        self.limiter = ratelimit.RateLimiter(config.limits if config is not None else LimitSettings(), clock)
         self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self.sockets = SocketWatch(db, clock)  # WebSockets closed when their device or session is revoked
         self.dummy_hash: str | None = None  # see passwords.dummy_hash
         # scrypt takes 16 MiB a hash, which the allocator keeps: at most two at once, so
         # a crowd of logins at opening time does not grow the server by hundreds of MB.
@@ -48,20 +56,21 @@ class Authenticator:
 
     async def resolve(self, token: str) -> Principal | None:
         hit = self._cache.get(token)
-        mono = time.monotonic()
-        if hit is not None and hit[1] > mono:
+        mono, now = time.monotonic(), self.clock.now()
+        if hit is not None and hit[1] > mono:  # by real time: tests moving the hall's clock call forget()
             return hit[0]
-        found = await store.principal_for_token(self.db, token, self.clock.now())
+        found = await store.principal_for_token(self.db, token, now, self.idle_s)
         principal = found[0] if found else None
-        keep = CACHE_SECONDS if found is None else min(CACHE_SECONDS, found[1] - self.clock.now())
+        keep = CACHE_SECONDS if found is None else min(CACHE_SECONDS, found[1] - now)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[token] = (principal, mono + max(0.0, keep))
         return principal
 
     def forget(self) -> None:
-        """Drop cached answers after a logout or revocation."""
+        """Drop cached answers after a logout or revocation, and check open sockets at once."""
         self._cache.clear()
+        self.sockets.wake()
 
 
 PUBLIC = Access(public=True)
@@ -96,7 +105,22 @@ async def auth_middleware(
         raise Forbidden("forbidden", "您的账号或设备无权进行此操作")
     if principal is not None and principal.via_cookie and request.method not in SAFE_METHODS:
         await _check_csrf(request, principal)
-    return await handler(request)
+    try:
+        ratelimit.check(request, auth.limiter, principal, auth.trusted_proxies)
+        return await handler(request)
+    except ratelimit.RateLimited as e:  # a login lockout as well: both say when to come back
+        return _too_many(request, e)
+
+
+def _too_many(request: web.Request, e: ratelimit.RateLimited) -> web.Response:
+    if is_api(request):
+        response = respond(e.as_json(), status=429)
+    else:
+        from ..web.pages import render_error  # pages import this module; kept lazy
+
+        response = render_error(request, 429, e.message)
+    response.headers["Retry-After"] = str(e.retry_after)
+    return response
 
 
 async def _principal(request: web.Request, auth: Authenticator, cookie: bool) -> Principal | None:

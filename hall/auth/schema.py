@@ -37,5 +37,15 @@ SCHEMA = Schema(
             revoked_at REAL
         )
         """,
+        # 2: login lockout counts (hall/auth/lockout.py); a session's last use, for the idle timeout
+        """
+        CREATE TABLE login_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at REAL NOT NULL,
+            locked_until REAL NOT NULL
+        );
+        ALTER TABLE sessions ADD COLUMN last_seen_at REAL
+        """,
     ),
 )

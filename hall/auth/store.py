@@ -16,6 +16,7 @@ from ..storage import Database, Tx
 from .principal import Principal
 
 SESSION_PREFIX = "hs_"
+TOUCH_S = 60.0  # a session's last use is written at most this often
 DEVICE_PREFIX = "hd_"
 
 
@@ -121,6 +122,10 @@ def deactivate_user(tx: Tx, user_id: int) -> dict[str, Any]:
     return user_json(tx.one("SELECT * FROM users WHERE id = ?", (user_id,)))
 
 
+def touch_session(tx: Tx, session_id: int) -> None:
+    tx.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (tx.now, session_id))
+
+
 def create_device(tx: Tx, name: str, kind: str, window_no: int | None) -> dict[str, Any]:
     token = new_token(DEVICE_PREFIX)
     cur = tx.execute(
@@ -161,18 +166,33 @@ async def count_admins(db: Database) -> int:
     return await db.fetchval("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
 
 
-async def principal_for_token(db: Database, token: str, now: float) -> tuple[Principal, float] | None:
-    """The caller a bearer token stands for, and until when; None if it is not valid."""
+async def principal_for_token(
+    db: Database, token: str, now: float, idle_s: float = 0.0
+) -> tuple[Principal, float] | None:
+    """The caller a bearer token stands for, and until when; None if it is not valid.
+
+    A session also ends when it has not been used for `idle_s` seconds (0: never idle out);
+    each use found here moves its last use forward (at most once a minute: a write each time
+    would cost the writer for nothing).
+    """
     digest = token_hash(token)
     if token.startswith(SESSION_PREFIX):
         row = await db.fetchone(
-            "SELECT s.id AS session_id, s.csrf_token, s.expires_at, u.id, u.username, u.role, u.staff_no "
+            "SELECT s.id AS session_id, s.csrf_token, s.expires_at, COALESCE(s.last_seen_at, s.created_at) AS seen, "
+            "u.id, u.username, u.role, u.staff_no "
             "FROM sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.active = 1",
             (digest, now),
         )
-        if row is None:
+        if row is None or (idle_s and row["seen"] <= now - idle_s):
             return None
+        until = row["expires_at"]
+        if idle_s:
+            seen = row["seen"]
+            if now - seen >= TOUCH_S:
+                await db.write(touch_session, row["session_id"])
+                seen = now
+            until = min(until, seen + idle_s)
         return (
             Principal(
                 kind="user",
@@ -183,7 +203,7 @@ async def principal_for_token(db: Database, token: str, now: float) -> tuple[Pri
                 session_id=row["session_id"],
                 csrf_token=row["csrf_token"],
             ),
-            row["expires_at"],
+            until,
         )
     if token.startswith(DEVICE_PREFIX):
         row = await db.fetchone(

@@ -7,10 +7,12 @@ import asyncio
 from aiohttp import web
 
 from ..errors import BadRequest, NotFound, Unauthorized
-from ..keys import CONFIG, DB
+from ..keys import CLOCK, CONFIG, DB
+from ..storage import Tx
 from ..web import validation as v
 from ..web.jsonio import read_json, respond
-from . import store
+from ..web.ratelimit import client_address
+from . import lockout, store
 from .middleware import AUTHENTICATOR, COOKIE, PRINCIPAL
 from .passwords import dummy_hash, hash_password, verify_password
 from .principal import ADMINS, DEVICE_KINDS, MANAGERS, ROLES, access
@@ -28,12 +30,25 @@ async def check_login(request: web.Request, username: str, password: str) -> dic
     auth = app[AUTHENTICATOR]
     if auth.dummy_hash is None:
         auth.dummy_hash = await asyncio.to_thread(dummy_hash, config.auth.scrypt_n)
+    keys = lockout.Keys.of(username, client_address(request, config.server.trusted_proxies))
+    now = app[CLOCK].now()
+    until = await lockout.locked_until(app[DB], keys)
+    if until > now:  # refused before the hash: a locked name learns nothing, not even from timing
+        raise lockout.locked(until - now)
     stored = row["password_hash"] if row is not None else auth.dummy_hash
     async with auth.hashing:
         ok = await asyncio.to_thread(verify_password, password, stored)
     if row is None or not ok or not row["active"]:
+        until = await app[DB].write(lockout.record_failure, keys, config.auth)
+        if until > now:
+            raise lockout.locked(until - now)
         raise Unauthorized("invalid_credentials", "用户名或密码错误")
-    session = await app[DB].write(store.open_session, row["id"], config.auth.session_hours)
+
+    def succeed(tx: Tx) -> dict:
+        lockout.clear(tx, keys)
+        return store.open_session(tx, row["id"], config.auth.session_hours)
+
+    session = await app[DB].write(succeed)
     return {**session, "user": store.user_json(row)}
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from ..auth.middleware import PRINCIPAL
+from ..auth.middleware import AUTHENTICATOR, PRINCIPAL
 from ..auth.principal import DEVICE_KINDS, ROLES, access
 from ..errors import Forbidden, NotFound, Unauthorized
 from ..events import Lagging, events_after
@@ -74,6 +74,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     bus = request.app[BUS]
     subscription = bus.subscribe(QUEUE_SIZE)
+    request.app[AUTHENTICATOR].sockets.watch(who, ws)  # closed when the device or session is revoked
     try:
         await _send(ws, {"type": "hello", "last_id": bus.last_id})
         last = after
@@ -113,6 +114,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        request.app[AUTHENTICATOR].sockets.unwatch(ws)
         subscription.close()
         await ws.close()
     return ws

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..auth import store as auth_store
 from ..auth.middleware import PRINCIPAL
 from ..auth.principal import MANAGERS, STAFF, access
 from ..errors import NotFound
@@ -77,6 +78,7 @@ async def manage_screens(request: web.Request) -> web.Response:
         request,
         "display/manage_screens.html",
         screens=screens,
+        devices=await auth_store.list_devices(request.app[DB]),
         notice=await store.notice(request.app[DB]),
         sections=config.sections,
         areas=sorted({w.area for w in config.windows if w.area}),

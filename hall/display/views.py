@@ -81,6 +81,7 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
 
     reader = asyncio.create_task(read_messages(ws, connection, on_message))
     sender = asyncio.create_task(hub.serve(ws, connection, after, layout))
+    request.app[AUTHENTICATOR].sockets.watch(device, ws)  # closed when the device or session is revoked
     try:
         # A screen that says no hello within a moment is registered under its device name.
         await asyncio.wait({reader, sender}, timeout=2.0, return_when=asyncio.FIRST_COMPLETED)
@@ -89,6 +90,7 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
             await registry.connected(device.id, device.name, address, _hello(device, {}))
         await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        request.app[AUTHENTICATOR].sockets.unwatch(ws)
         for task in (reader, sender):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):

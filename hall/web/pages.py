@@ -97,7 +97,11 @@ async def login_submit(request: web.Request) -> web.Response:
     try:
         session = await check_login(request, username.strip()[:32], password[:256])
     except HallError as e:  # shown on the form; the form itself was delivered fine
-        return _login_form(request, e.message)
+        if e.status != 429:
+            return _login_form(request, e.message)
+        response = _login_form(request, e.message, status=429)  # locked: the form says for how long
+        response.headers["Retry-After"] = str(e.detail.get("retry_after", 60))
+        return response
     home = ROLE_HOMES.get(session["user"]["role"], "/hall")
     response = web.HTTPSeeOther(_safe_next(form.get("next")) or home)
     set_session_cookie(response, session["token"], request.app[CONFIG].auth.session_hours * 3600)

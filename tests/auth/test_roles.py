@@ -65,6 +65,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/events"): "admin manager staff",
     ("GET", "/api/health"): "everyone",
     ("GET", "/api/openapi.json"): "everyone",
+    ("GET", "/healthz"): "everyone",  # for the load balancer and monitoring: states, no data
+    ("GET", "/metrics"): "admin manager",  # Prometheus scrapes with its own token ([ops])
     ("GET", "/api/stats"): "admin manager",
     ("GET", "/api/stats/live"): "admin manager",
     # appointments

@@ -27,6 +27,27 @@
     });
   });
 
+  // 吊销: a lost or replaced device's token stops working; its screen is disconnected by the server.
+  Array.prototype.forEach.call(document.querySelectorAll("button.ms-revoke"), function (button) {
+    button.addEventListener("click", function () {
+      var name = button.getAttribute("data-name");
+      if (!window.confirm("确定吊销设备「" + name + "」吗?吊销后该设备需要重新登记才能使用。")) return;
+      button.disabled = true;
+      Hall.api("POST", "/api/devices/" + button.getAttribute("data-device") + "/revoke").then(function (answer) {
+        if (answer.status === 200) {
+          var row = button.parentNode.parentNode;
+          row.className = "ms-off";
+          row.querySelector(".ms-device-state").textContent = "已吊销";
+          button.parentNode.removeChild(button);
+          Hall.text("ms-devices-status", "已吊销「" + name + "」");
+        } else {
+          button.disabled = false;
+          Hall.text("ms-devices-status", Hall.errorMessage(answer));
+        }
+      });
+    });
+  });
+
   var KINDS = { screen: "屏幕", agent: "播报电脑", pad: "评价器" };
 
   function cell(row, text) {
