@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gc
 import getpass
 import logging
@@ -32,6 +33,7 @@ from .errors import HallError
 from .evaluation.settings import EVALUATION_SETTINGS
 from .ops import logs as ops_logs
 from .ops.backup import cmd_backup, cmd_restore
+from .privacy import retention
 from .server import SCHEMAS, create_app
 from .storage import Database
 from .web.pages import PAGES
@@ -115,6 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", parents=[common], help="put a backup in place of the database (server stopped)")
     restore.add_argument("backup", help="the backup file to restore")
     restore.set_defaults(run=cmd_restore)
+
+    privacy = sub.add_parser("privacy", help="citizens' personal data").add_subparsers(metavar="ACTION")
+    anon = privacy.add_parser(
+        "anonymise", parents=[common], help="anonymise personal data older than a date (as the daily sweep does)"
+    )
+    anon.add_argument("--before", required=True, type=dt.date.fromisoformat, help="first day kept, YYYY-MM-DD")
+    anon.set_defaults(run=cmd_privacy_anonymise)
 
     sub.add_parser("settings", parents=[common], help="list every setting with its default").set_defaults(
         run=cmd_settings
@@ -300,6 +309,15 @@ async def cmd_device_revoke(args: argparse.Namespace, config: config_mod.Config,
     return await _with_db(db_path, revoke)
 
 
+async def cmd_privacy_anonymise(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
+    async def run(db: Database) -> int:
+        counts = await retention.anonymise(db, args.before, config.tz)
+        print(f"anonymised before {args.before}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+        return 0
+
+    return await _with_db(db_path, run)
+
+
 async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
     groups = {
         "server": config_mod.SERVER_SETTINGS,
@@ -311,6 +329,7 @@ async def cmd_settings(args: argparse.Namespace, config: config_mod.Config, db_p
         "notify": config_mod.NOTIFY_SETTINGS,
         "appointments": config_mod.APPOINTMENT_SETTINGS,
         "voice": config_mod.VOICE_SETTINGS,
+        "privacy": config_mod.PRIVACY_SETTINGS,
         "evaluation": EVALUATION_SETTINGS,
     }
     for table, settings in groups.items():

@@ -67,6 +67,14 @@ LIMIT_SETTINGS = (
     Setting("wechat", 600, "Requests a minute to /wechat from one address (WeChat's servers share a few)"),
 )
 
+PRIVACY_SETTINGS = (
+    Setting(
+        "retention_days",
+        365,
+        "Days citizens' phones, ID numbers, names and contacts are kept; older ones are anonymised daily (0: keep)",
+    ),
+)
+
 APPOINTMENT_SETTINGS = (
     Setting("days_ahead", 7, "Open days after today one may book (today's slots that have not started as well)"),
     Setting("early_minutes", 30, "Check-in opens this many minutes before the slot (not before the section opens)"),
@@ -216,6 +224,11 @@ class AppointmentSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    retention_days: int = 365
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str
     port: int
@@ -320,6 +333,7 @@ class Config:
     callcenter: Any  # hall.callcenter.settings.CallcenterSettings
     screens: dict[str, ScreenLayout]  # by the screen's device name
     photo_dir: str
+    privacy: PrivacySettings = PrivacySettings()
     limits: LimitSettings = LimitSettings()
     closed_dates: frozenset[dt.date] = frozenset()
     open_dates: frozenset[dt.date] = frozenset()
@@ -438,6 +452,8 @@ def parse(raw: dict[str, Any]) -> Config:
         if auth_values[key] < 1:
             raise ConfigError(f"auth.{key} must be at least 1")
     server_values = _settings(_table(raw, "server"), SERVER_SETTINGS, "server")
+    privacy_values = _settings(_table(raw, "privacy"), PRIVACY_SETTINGS, "privacy")
+    _non_negative(privacy_values["retention_days"], "privacy.retention_days")
     for proxy in server_values["trusted_proxies"]:
         if not isinstance(proxy, str) or not proxy.strip():
             raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an address")
@@ -463,6 +479,7 @@ def parse(raw: dict[str, Any]) -> Config:
         printers=tuple(_printer(p, i) for i, p in enumerate(_list(raw, "printers"))),
         screens=_screens(_list(raw, "screens"), [s.id for s in sections], {w.area for w in windows}),
         photo_dir=_get(_table(raw, "display"), "display.photo_dir", str, "var/photos"),
+        privacy=PrivacySettings(**privacy_values),
         limits=LimitSettings(**limit_values),
         closed_dates=_dates(hall, "closed_dates"),
         open_dates=_dates(hall, "open_dates"),

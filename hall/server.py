@@ -44,6 +44,7 @@ from .ops.lock import server_lock_ctx
 from .ops.metrics import scrape_token_middleware
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
+from .privacy.retention import retention_ctx
 from .queue import appointment_sweep, appointment_views, stats_views
 from .queue import pages as queue_pages
 from .queue import schema as queue_schema
@@ -86,6 +87,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(worker_ctx)  # after the database: it reads and writes the outbox
     app.cleanup_ctx.append(appointment_sweep.sweep_ctx)  # after the database: it writes
+    app.cleanup_ctx.append(retention_ctx)  # after the database: anonymises old personal data daily
     app.cleanup_ctx.append(speech_ctx)  # after the database: it renders calls as they commit
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(registry_ctx)

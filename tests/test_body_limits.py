@@ -65,6 +65,6 @@ async def test_a_body_without_length_is_cut_at_the_limit(hall: HallClient):
     async with hall.client.post(
         "/api/tickets", data=chunks(), headers={**kiosk, "Content-Type": "application/json"}
     ) as resp:
-        assert resp.status == 413
+        assert resp.status == 413, (resp.status, await resp.text())
         assert (await resp.json())["error"]["code"] == "body_too_large"
     assert await table_counts(hall) == before

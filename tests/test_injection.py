@@ -241,6 +241,7 @@ def test_sql_is_built_only_from_code():
 
 
 SQL_INTERPOLATIONS: dict[str, tuple[str, ...]] = {
+    "hall/privacy/retention.py": ("table", "where", "BATCH", "_marks(ids)"),
     "hall/callcenter/mail/imap.py": ("s.imap_mailbox",),
     "hall/callcenter/mail/service.py": ("where",),
     "hall/callcenter/pages.py": ("marks",),
