@@ -43,6 +43,7 @@ bench: $(VENV)/.test
 	$(PY) bench/screens.py
 	$(PY) bench/wechat.py
 	$(PY) bench/ami.py
+	$(PY) bench/ratings.py
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
