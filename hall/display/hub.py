@@ -121,6 +121,7 @@ class ScreenHub:
         self.dispatched = 0
         self.last_sent = 0  # the last event id screens were sent (others are not for them)
         self._counts_due: asyncio.TimerHandle | None = None
+        self._counts_task: asyncio.Future[None] | None = None
         self._snapshot: dict[str, Any] | None = None
         self._snapshot_built = 0.0
         self._snapshot_lock = asyncio.Lock()
@@ -128,9 +129,20 @@ class ScreenHub:
     def _queue_moved(self) -> None:
         """After a burst of ticket events, send every screen the waiting counts once."""
         if self._counts_due is None:
-            self._counts_due = asyncio.get_running_loop().call_later(
-                COUNTS_DELAY_S, lambda: asyncio.ensure_future(self._send_counts())
-            )
+            self._counts_due = asyncio.get_running_loop().call_later(COUNTS_DELAY_S, self._start_counts)
+
+    def _start_counts(self) -> None:
+        self._counts_task = asyncio.ensure_future(self._send_counts())
+
+    async def stop_counts(self) -> None:
+        """At shutdown: no counts sent after the hub has stopped (nor a task left pending)."""
+        if self._counts_due is not None:
+            self._counts_due.cancel()
+            self._counts_due = None
+        if self._counts_task is not None and not self._counts_task.done():
+            self._counts_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._counts_task
 
     async def _send_counts(self) -> None:
         self._counts_due = None
@@ -261,6 +273,7 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await hub.stop_counts()
     for connection in list(hub.connections):
         await connection.ws.close(code=1001, message=b"server shutting down")
 
