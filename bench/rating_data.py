@@ -35,7 +35,9 @@ from typing import Any
 
 from hall.calendar import is_working_day
 from hall.config import Config
+from hall.evaluation.schema import SCHEMA
 from hall.evaluation.settings import DEFAULT_TAGS
+from hall.storage.migrations import _statements
 
 # Matters (事项) per section; a comprehensive window (*) takes all of them.
 MATTERS = {
@@ -466,7 +468,7 @@ def _steps(conn: sqlite3.Connection, supervisor: int) -> None:
 
 def _rating_days(conn: sqlite3.Connection) -> None:
     """The daily roll-up as the writer units keep it: services under channel '', ratings under theirs;
-    and, where the schema has it (evaluation migration 4), the monthly one: the days summed per month."""
+    the bad reviews' follow-up counters; and the monthly roll-up: the days summed per month."""
     conn.execute(
         """
         INSERT INTO rating_days (day, window_no, staff_user_id, section, matter, channel, department, served)
@@ -486,16 +488,20 @@ def _rating_days(conn: sqlite3.Connection) -> None:
         GROUP BY day, window_no, COALESCE(staff_user_id, 0), section, matter, channel
         """
     )
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rating_months'").fetchone():
-        conn.execute(
-            """
-            INSERT INTO rating_months (month, window_no, staff_user_id, section, matter, channel, department,
-                served, g1, g2, g3, g4, g5, follow_ups, real_name_bad)
-            SELECT substr(day, 1, 7), window_no, staff_user_id, section, matter, channel, department, SUM(served),
-                SUM(g1), SUM(g2), SUM(g3), SUM(g4), SUM(g5), SUM(follow_ups), SUM(real_name_bad)
-            FROM rating_days GROUP BY 1, 2, 3, 4, 5, 6, 7
-            """
-        )
+    # How far the bad reviews' cases got (evaluation migration 5): the migration's own fill, from the cases.
+    (day_fill,) = [st for st in _statements(SCHEMA.steps[4]) if st.lstrip().startswith("UPDATE rating_days")]
+    conn.execute(day_fill)
+    conn.execute(
+        """
+        INSERT INTO rating_months (month, window_no, staff_user_id, section, matter, channel, department,
+            served, g1, g2, g3, g4, g5, follow_ups, real_name_bad,
+            bad_replied, bad_fixed, bad_answered, bad_satisfied)
+        SELECT substr(day, 1, 7), window_no, staff_user_id, section, matter, channel, department, SUM(served),
+            SUM(g1), SUM(g2), SUM(g3), SUM(g4), SUM(g5), SUM(follow_ups), SUM(real_name_bad),
+            SUM(bad_replied), SUM(bad_fixed), SUM(bad_answered), SUM(bad_satisfied)
+        FROM rating_days GROUP BY 1, 2, 3, 4, 5, 6, 7
+        """
+    )
 
 
 def _indexes(conn: sqlite3.Connection, tables: tuple[str, ...]) -> list[tuple[str, str]]:

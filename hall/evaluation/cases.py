@@ -22,7 +22,9 @@ from ..config import Config
 from ..errors import NotFound
 from ..storage import Tx
 from . import case_store
+from . import store as rating_store
 from .case_rules import (
+    NOTHING_TO_FIX,
     Feedback,
     Rectification,
     Revisit,
@@ -75,6 +77,31 @@ def open_case(tx: Tx, config: Config, rating: Any) -> int:
     return case_id
 
 
+def follow_up_counts(row: Any) -> tuple[int, int, int, int]:
+    """What a case adds to the roll-ups' bad_* counters, the statistics' 回复率, 整改回访率 and
+    整改满意率: verified; real-name, rectified (or nothing to rectify) and revisited; revisited
+    with an answer; revisited and satisfied. Nothing once void (its rating was withdrawn)."""
+    if row is None or row["status"] == "void":
+        return (0, 0, 0, 0)
+    revisited = row["revisited_at"] is not None
+    dealt_with = row["rectified_at"] is not None or row["verify_outcome"] in NOTHING_TO_FIX
+    return (
+        int(row["verified_at"] is not None),
+        int(bool(row["real_name"]) and revisited and dealt_with),
+        int(revisited and row["revisit_satisfied"] is not None),
+        int(revisited and row["revisit_satisfied"] == 1),
+    )
+
+
+def _count(tx: Tx, rating_id: int, before: Any, after: Any) -> None:
+    """Roll up what a step changed in the case's counters, on its rating's service day and detail."""
+    delta = tuple(a - b for a, b in zip(follow_up_counts(after), follow_up_counts(before), strict=True))
+    if any(delta):
+        rating = rating_store.rating(tx, rating_id)
+        service = rating_store.service(tx, rating["ticket_id"])
+        rating_store.roll_up(tx, service["day"], service, rating["channel"], bad=delta)
+
+
 def fixed(tx: Tx, rating_id: int) -> bool:
     """A bad review whose case is closed after the return visit: the citizen may rate once more (追评)."""
     row = case_store.case_of_rating(tx, rating_id)
@@ -84,11 +111,14 @@ def fixed(tx: Tx, rating_id: int) -> bool:
 def rating_voided(tx: Tx, rating_id: int) -> None:
     """A voided bad rating needs no follow-up: its case, unless already closed, ends as void."""
     row = case_store.case_of_rating(tx, rating_id)
+    if row is not None and row["status"] == "closed":
+        _count(tx, rating_id, row, None)  # the rating no longer counts, nor does how its case ended
     if row is None or row["status"] in ("closed", "void"):
         return
     ended = {"status": "void", "stage": None, "due_at": None, "overdue_stage": None, "result": "void"}
     case_store.add_step(tx, row, "voided", (None, None))
-    case_store.update(tx, row["id"], {**ended, "closed_at": tx.now})
+    after = case_store.update(tx, row["id"], {**ended, "closed_at": tx.now})
+    _count(tx, rating_id, row, after)
     tx.emit("bad_review.voided", {"case": {"id": row["id"], "rating_id": rating_id}})
 
 
@@ -104,6 +134,7 @@ def _step(tx: Tx, row: Any, action: str, by: int, fields: dict[str, Any], note: 
     actor = (by, auth_store.staff_brief(tx, by)[0])
     case_store.add_step(tx, row, action, actor, note=note, **public)
     after = case_store.update(tx, row["id"], {**fields, "handled_by": by, "overdue_stage": None})
+    _count(tx, row["rating_id"], row, after)
     next_stage = {"stage": after["stage"], "due": after["due_at"]}
     tx.emit(f"bad_review.{action}", {**_ids(after), "by": by, **public, **next_stage})
     return after
@@ -205,7 +236,7 @@ def revisit(tx: Tx, config: Config, case_id: int, given: Revisit, by: int) -> An
         case_store.add_step(tx, after, "closed", (None, None), result=result)
         tx.emit("bad_review.closed", {**_ids(after), "by": by, "result": result})
         return after
-    _step(tx, row, "revisited", by, visited, given.note, **public)
+    visited_row = _step(tx, row, "revisited", by, visited, given.note, **public)
     rectify_due = _due(tx, config, config.evaluation.rectify_days)
     reopened = {
         **dict.fromkeys(_ROUND_COLUMNS),
@@ -216,6 +247,7 @@ def revisit(tx: Tx, config: Config, case_id: int, given: Revisit, by: int) -> An
         "due_at": rectify_due,
     }
     after = case_store.update(tx, row["id"], reopened)
+    _count(tx, row["rating_id"], visited_row, after)  # the reopening visit counts no more
     case_store.add_step(tx, after, "reopened", (None, None))
     tx.emit("bad_review.reopened", {**_ids(after), "by": by, "stage": "rectify", "due": rectify_due})
     return after

@@ -10,6 +10,7 @@ are read from `rating_months`, only the days left over at either end from
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from ..storage import Database
@@ -67,25 +68,34 @@ def _where(first: dt.date, last: dt.date, filters: dict[str, Any], columns: dict
     return f"{prefix}day BETWEEN ? AND ?" + where, [first.isoformat(), last.isoformat(), *params]
 
 
-async def roll_up(
-    db: Database, first: dt.date, last: dt.date, by: str | None, period: str | None, filters: dict[str, Any]
+async def _sums(
+    db: Database,
+    first: dt.date,
+    last: dt.date,
+    by: str | None,
+    period: str | None,
+    filters: dict[str, Any],
+    sums: str,
+    per_channel: bool,
 ) -> list[Row]:
-    """Sums of the roll-ups per group, period and channel over service days first…last."""
+    """`sums` per group and period (and channel) over service days first…last: whole months from
+    `rating_months`, the days left over from `rating_days`."""
     key = DIMENSIONS[by] if by else "''"
+    channel, groups = (", channel", "1, 2, 3") if per_channel else ("", "1, 2")
     months, days = month_split(first, last) if period != "day" else (None, [(first, last)])
     selects, params = [], []
     if months:
         where, values = _filters(filters, DIMENSIONS)
         selects.append(
-            f"SELECT {key} AS key, {MONTH_PERIODS[period]} AS period, channel, {SUMS} "
-            f"FROM rating_months WHERE month BETWEEN ? AND ?{where} GROUP BY 1, 2, 3"
+            f"SELECT {key} AS key, {MONTH_PERIODS[period]} AS period{channel}, {sums} "
+            f"FROM rating_months WHERE month BETWEEN ? AND ?{where} GROUP BY {groups}"
         )
         params += [*months, *values]
     for day_first, day_last in days:
         where, values = _where(day_first, day_last, filters, DIMENSIONS)
         selects.append(
-            f"SELECT {key} AS key, {PERIODS[period]} AS period, channel, {SUMS} "
-            f"FROM rating_days WHERE {where} GROUP BY 1, 2, 3"
+            f"SELECT {key} AS key, {PERIODS[period]} AS period{channel}, {sums} "
+            f"FROM rating_days WHERE {where} GROUP BY {groups}"
         )
         params += values
     if not selects:
@@ -93,43 +103,37 @@ async def roll_up(
     if len(selects) == 1:
         sql = selects[0]
     else:
-        sql = f"SELECT key, period, channel, {SUMS} FROM ({' UNION ALL '.join(selects)}) GROUP BY 1, 2, 3"
+        outer = ", ".join(f"SUM({name}) AS {name}" for name in _names(sums))
+        sql = f"SELECT key, period{channel}, {outer} FROM ({' UNION ALL '.join(selects)}) GROUP BY {groups}"
     return await db.fetchall(sql, tuple(params))
 
 
-async def bad_reviews(
-    db: Database,
-    first: dt.date,
-    last: dt.date,
-    by: str | None,
-    period: str | None,
-    filters: dict[str, Any],
-    since: float,
-) -> list[Row]:
-    """Per group and period: bad first ratings (not voided) of services first…last and how far their cases got.
+def _names(sums: str) -> list[str]:
+    return re.findall(r" AS (\w+)", sums)
 
-    `since` (the start of day `first`) bounds the rating times too: a rating never comes
-    before its service, and with a filter on window, staff or department the planner may
-    read that column's (…, created_at) index, which the bound keeps to the range.
-    """
-    key = f"r.{DIMENSIONS[by]}" if by and by != "staff" else (RATING_DIMENSIONS["staff"] if by else "''")
-    where, params = _where(first, last, filters, RATING_DIMENSIONS, prefix="r.")
-    where += " AND r.created_at >= ?"
-    params.append(since)
-    period_sql = PERIODS[period].replace("day", "r.day")
-    return await db.fetchall(
-        f"SELECT {key} AS key, {period_sql} AS period, COUNT(*) AS count, "
-        "SUM(b.verified_at IS NOT NULL) AS replied, "
-        "SUM(b.real_name) AS real_name, "
-        "SUM(b.real_name = 1 AND b.revisited_at IS NOT NULL AND (b.rectified_at IS NOT NULL "
-        "OR b.verify_outcome IN ('false', 'mistaken'))) AS rectified_revisited, "
-        "SUM(b.revisited_at IS NOT NULL AND b.revisit_satisfied IS NOT NULL) AS answered, "
-        "SUM(b.revisited_at IS NOT NULL AND b.revisit_satisfied = 1) AS satisfied "
-        "FROM ratings r JOIN bad_reviews b ON b.rating_id = r.id "
-        f"WHERE {where} AND r.grade <= 2 AND r.kind = 'first' AND r.voided_at IS NULL AND b.status <> 'void' "
-        "GROUP BY 1, 2",
-        tuple(params),
-    )
+
+async def roll_up(
+    db: Database, first: dt.date, last: dt.date, by: str | None, period: str | None, filters: dict[str, Any]
+) -> list[Row]:
+    """Sums of the roll-ups per group, period and channel over service days first…last."""
+    return await _sums(db, first, last, by, period, filters, SUMS, per_channel=True)
+
+
+# The bad first ratings (not voided) and how far their follow-up cases got, as the roll-ups count
+# them (`cases.follow_up_counts`, kept in the same transaction as each step): no join of ratings
+# to cases, however many ratings the range holds. Default grades never open a case.
+BAD_SUMS = (
+    "SUM(CASE WHEN channel <> 'default' THEN g1 + g2 ELSE 0 END) AS count, SUM(real_name_bad) AS real_name, "
+    "SUM(bad_replied) AS replied, SUM(bad_fixed) AS rectified_revisited, SUM(bad_answered) AS answered, "
+    "SUM(bad_satisfied) AS satisfied"
+)
+
+
+async def bad_reviews(
+    db: Database, first: dt.date, last: dt.date, by: str | None, period: str | None, filters: dict[str, Any]
+) -> list[Row]:
+    """Per group and period: bad first ratings (not voided) of services first…last and how far their cases got."""
+    return await _sums(db, first, last, by, period, filters, BAD_SUMS, per_channel=False)
 
 
 async def staff_names(db: Database) -> dict[int, tuple[str, str | None]]:

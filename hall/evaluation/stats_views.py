@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ..auth.principal import MANAGERS, access
-from ..clock import at_local, local
+from ..clock import local
 from ..config import Config
 from ..errors import BadRequest
 from ..keys import CLOCK, CONFIG, DB
@@ -101,10 +101,9 @@ async def build(db: Database, config: Config, ask: stats.Ask) -> dict[str, Any]:
 
     async def read(first: dt.date, last: dt.date, period: str | None) -> stats.Tallies:
         # The two reads go to two reader connections at once (SQLite runs them in parallel).
-        since = at_local(first, 0, config.tz).timestamp()
         rows, bad = await asyncio.gather(
             stats_store.roll_up(db, first, last, ask.by, period, filters),
-            stats_store.bad_reviews(db, first, last, ask.by, period, filters, since),
+            stats_store.bad_reviews(db, first, last, ask.by, period, filters),
         )
         return stats.tallies(rows, bad)
 

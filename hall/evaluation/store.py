@@ -37,13 +37,19 @@ def set_rated(tx: Tx, ticket_id: int, rated: int) -> None:
     tx.execute("UPDATE services SET rated = ? WHERE ticket_id = ?", (rated, ticket_id))
 
 
-ROLL_UP_COUNTS = ("served", "g1", "g2", "g3", "g4", "g5", "follow_ups", "real_name_bad")
+# bad_*: how far the follow-up cases of the bad first ratings counted here got (see
+# cases.follow_up_counts): verified (replied), rectified or explained and revisited (real-name
+# only), revisited with an answer, revisited and satisfied.
+BAD_COUNTS = ("bad_replied", "bad_fixed", "bad_answered", "bad_satisfied")
+ROLL_UP_COUNTS = ("served", "g1", "g2", "g3", "g4", "g5", "follow_ups", "real_name_bad", *BAD_COUNTS)
 _ADD_COUNTS = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLL_UP_COUNTS)
 _COUNT_COLUMNS = ", ".join(ROLL_UP_COUNTS)
+_MARKS = ", ".join("?" for _ in range(7 + len(ROLL_UP_COUNTS)))
 
 
 def roll_up(tx: Tx, day: str, s: Any, channel: str, served: int = 0, grade: int | None = None, sign: int = 1,
-            follow_up: bool = False, real_name_bad: bool = False) -> None:  # fmt: skip
+            follow_up: bool = False, real_name_bad: bool = False,
+            bad: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:  # fmt: skip
     """Add (or, with sign -1, take back) a service or a rating in the daily and the monthly roll-up.
 
     The month adds the same counts under the department its day row holds (the department of the
@@ -52,18 +58,18 @@ def roll_up(tx: Tx, day: str, s: Any, channel: str, served: int = 0, grade: int 
     grades = [0] * 5
     if grade is not None and not follow_up:
         grades[grade - 1] = sign
-    counts = (served, *grades, sign if follow_up else 0, sign if real_name_bad else 0)
+    counts = (served, *grades, sign if follow_up else 0, sign if real_name_bad else 0, *bad)
     dimensions = (s["window_no"], s["staff_user_id"] or 0, s["section"], s["matter"] or "", channel)
     department = tx.value(
         f"INSERT INTO rating_days (day, window_no, staff_user_id, section, matter, channel, department, "
-        f"{_COUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"{_COUNT_COLUMNS}) VALUES ({_MARKS}) "
         f"ON CONFLICT (day, window_no, staff_user_id, section, matter, channel) DO UPDATE SET {_ADD_COUNTS} "
         "RETURNING department",
         (day, *dimensions, s["department"], *counts),
     )
     tx.execute(
         f"INSERT INTO rating_months (month, window_no, staff_user_id, section, matter, channel, department, "
-        f"{_COUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"{_COUNT_COLUMNS}) VALUES ({_MARKS}) "
         "ON CONFLICT (month, window_no, staff_user_id, section, matter, channel, department) "
         f"DO UPDATE SET {_ADD_COUNTS}",
         (day[:7], *dimensions, department, *counts),

@@ -25,11 +25,13 @@ from ..helpers import HallClient
 from .rating_month import RATERS, Month, case_of, rate, serve, step, with_default_grades
 
 D = dt.date
-COUNTS = "served, g1, g2, g3, g4, g5, follow_ups, real_name_bad"
+V4_COUNTS = "served, g1, g2, g3, g4, g5, follow_ups, real_name_bad"
+COUNTS = V4_COUNTS + ", bad_replied, bad_fixed, bad_answered, bad_satisfied"
 KEY = "window_no, staff_user_id, section, matter, channel, department"
 DAYS_BY_MONTH = (
     f"SELECT substr(day, 1, 7), {KEY}, SUM(served), SUM(g1), SUM(g2), SUM(g3), SUM(g4), SUM(g5), "
-    f"SUM(follow_ups), SUM(real_name_bad) FROM rating_days GROUP BY substr(day, 1, 7), {KEY}"
+    f"SUM(follow_ups), SUM(real_name_bad), SUM(bad_replied), SUM(bad_fixed), SUM(bad_answered), "
+    f"SUM(bad_satisfied) FROM rating_days GROUP BY substr(day, 1, 7), {KEY}"
 )
 
 
@@ -98,9 +100,9 @@ def test_the_migration_fills_the_months_from_the_days_already_rolled_up(tmp_path
         ("2025-12-30", 1, 7, "A", "户籍迁入", "", "行政服务中心", 4, 0, 0, 0, 0, 0, 0, 0),
         ("2025-12-31", 3, 9, "B", "不动产转移登记", "", "自然资源和规划局", 2, 0, 0, 0, 0, 0, 0, 0),
     ]
-    conn.executemany(f"INSERT INTO rating_days (day, {KEY}, {COUNTS}) VALUES ({', '.join('?' * 15)})", rows)
-    assert migrate(conn, [SCHEMA]) == ["evaluation v4"]
-    months = conn.execute(f"SELECT month, {KEY}, {COUNTS} FROM rating_months ORDER BY 1, 2, 6").fetchall()
+    conn.executemany(f"INSERT INTO rating_days (day, {KEY}, {V4_COUNTS}) VALUES ({', '.join('?' * 15)})", rows)
+    assert migrate(conn, [Schema("evaluation", SCHEMA.steps[:4])]) == ["evaluation v4"]
+    months = conn.execute(f"SELECT month, {KEY}, {V4_COUNTS} FROM rating_months ORDER BY 1, 2, 6").fetchall()
     assert months == [
         ("2025-12", 1, 7, "A", "户籍迁入", "", "行政服务中心", 4, 0, 0, 0, 0, 0, 0, 0),
         ("2025-12", 1, 7, "A", "户籍迁入", "qr", "行政服务中心", 0, 1, 0, 0, 5, 1, 1, 1),
