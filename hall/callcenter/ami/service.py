@@ -20,13 +20,25 @@ from typing import Any
 from aiohttp import web
 
 from ...keys import CLOCK, CONFIG, DB
-from .calls import CallAbandoned, CallAnswered, CallEnded, CallTracker, CallWaiting, Happening, QueueSnapshot
+from .calls import (
+    TALKING,
+    WAITING,
+    Call,
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    CallTracker,
+    CallWaiting,
+    Happening,
+    QueueSnapshot,
+)
 from .client import AmiClient, OriginateResult
 from .protocol import Message
 from .settings import AmiSettings, parse_ami
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = 64
+RESTORE_LOOKBACK_S = 86400.0  # open calls older than a day are not looked for after a restart
 HISTORY_LIMIT = 10
 
 
@@ -48,9 +60,41 @@ class Phone:
         for happening in self.tracker.on_event(event, self.app[CLOCK].now()):
             await self.schedule(happening)
 
+    restored: bool = False
+
     async def on_ready(self, snapshot: QueueSnapshot) -> None:
+        if not self.restored:  # the first QueueStatus since Hall started
+            self.restored = True
+            await self.restore_open_calls()
         for happening in self.tracker.rebuild(snapshot, self.app[CLOCK].now()):
             await self.schedule(happening)
+
+    async def restore_open_calls(self) -> None:
+        """Calls whose join was recorded before Hall stopped but whose end was not: known again, so
+        the QueueStatus that follows settles them like any call missed while disconnected (a caller
+        who hung up meanwhile gets a callback; one still waiting stays)."""
+        since = self.app[CLOCK].now() - RESTORE_LOOKBACK_S
+        rows = await self.app[DB].fetchall(
+            "SELECT m.case_id, m.external_id, m.at, c.contact_phone, c.contact_name FROM case_messages m "
+            "JOIN cases c ON c.id = m.case_id "
+            "WHERE m.channel = 'phone' AND m.kind = 'call' AND m.external_id IS NOT NULL AND m.at >= ? ORDER BY m.id",
+            (since,),
+        )
+        steps: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            call_id, _, step = r["external_id"].rpartition("/")
+            seen = steps.setdefault(call_id, {"case_id": r["case_id"], "phone": r["contact_phone"] or "",
+                                              "name": r["contact_name"] or ""})  # fmt: skip
+            seen[step] = r["at"]
+        for call_id, seen in steps.items():
+            if "join" not in seen or "end" in seen or "abandon" in seen or call_id in self.tracker.calls:
+                continue
+            answered = seen.get("answer")
+            self.tracker.calls[call_id] = Call(
+                call_id=call_id, linked_id=call_id, channel="", phone=seen["phone"], name=seen["name"], queue="",
+                position=0, joined_at=seen["join"], state=TALKING if answered else WAITING, answered_at=answered,
+            )  # fmt: skip
+            self.cases[call_id] = seen["case_id"]
 
     async def schedule(self, h: Happening) -> None:
         """Record `h` after whatever is still being recorded for the same call."""

@@ -11,6 +11,7 @@ from aiohttp import DummyCookieJar
 
 from hall.callcenter.ami.service import PHONE, make_phone
 from hall.callcenter.ami.settings import parse_ami
+from hall.callcenter.intake import Inbound, receive
 from hall.server import create_app
 
 from ...helpers import HallClient
@@ -96,3 +97,34 @@ async def test_the_desk_mirrors_presence_and_rings_the_citizen_for_a_return_visi
     manager = await hall.user("manager")  # a manager with no extension gets a clear refusal
     status, refused = await hall.post(f"/api/cases/{case['id']}/call", {}, manager)
     assert status == 409 and refused["error"]["code"] == "no_extension"
+
+
+async def test_a_call_that_ended_while_hall_was_down_is_settled_after_the_restart(hall, asterisk):
+    """A join recorded before the server stopped, the caller gone by the time it is back: the
+    restarted phone channel knows the call again, QueueStatus does not list it, so it is closed as
+    missed and the desk is told to call back. A caller still waiting is left alone."""
+    still_waiting = await asterisk.caller_joins("13800138012", "")  # Asterisk still has this one
+    for uid, number in (("1700000000.11", "13800138011"), (still_waiting.uniqueid, "13800138012")):
+        await receive(hall.app, Inbound("phone", {"phone": number}, "来电排队中（hotline 第 1 位）", kind="call",
+                                        external_id=f"{uid}/join"))  # fmt: skip
+    settings = parse_ami({"port": asterisk.port, "enabled": True}, environ={"HALL_AMI_SECRET": "s3cret"})
+    phone = make_phone(hall.app, settings)
+    task = asyncio.create_task(phone.client.run())
+    try:
+        async with asyncio.timeout(5):
+            await phone.client.wait_ready()
+            while not await events(hall, "call.callback_due"):  # noqa: ASYNC110 - a bounded test poll
+                await asyncio.sleep(0.02)
+        await until(lambda: not phone.chains)
+        [due] = await events(hall, "call.callback_due")
+        gone = await hall.db.fetchval("SELECT id FROM cases WHERE contact_phone = '13800138011'")
+        assert json.loads(due["payload"])["case_id"] == gone
+        bodies = await hall.db.fetchall("SELECT body FROM case_messages WHERE case_id = ? ORDER BY id", (gone,))
+        assert [b["body"] for b in bodies][-1].startswith("未接来电：连接中断期间离开队列")
+        assert "1700000000.11" not in phone.tracker.calls
+        assert still_waiting.uniqueid in phone.tracker.calls  # the live caller, learnt from QueueStatus
+    finally:
+        phone.client.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
