@@ -44,6 +44,7 @@ from .ops.lock import server_lock_ctx
 from .ops.metrics import scrape_token_middleware
 from .outbox import schema as outbox_schema
 from .outbox.worker import worker_ctx
+from .privacy import audit as privacy_audit
 from .privacy.retention import retention_ctx
 from .queue import appointment_sweep, appointment_views, stats_views
 from .queue import pages as queue_pages
@@ -117,6 +118,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     wechat_views.setup_routes(app)  # /wechat, when [callcenter.wechat] is enabled
     openapi.setup_routes(app)
     ops_routes.setup_routes(app)  # /healthz, /metrics
+    privacy_audit.setup_routes(app)
     pages.setup_routes(app)
     return app
 

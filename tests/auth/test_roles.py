@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/ratings"): "admin manager",
     ("GET", "/api/ratings/stats"): "admin manager",
     ("GET", "/api/ratings/{id}"): "admin manager",
+    ("GET", "/api/audit/personal-reads"): "admin manager",
     ("GET", "/api/ratings/{id}/rater"): "admin manager agent department",  # department: its own windows'
     ("POST", "/api/ratings/{id}/void"): "admin manager",
     ("GET", "/api/ratings/service/{ticket_id}"): "admin manager staff pad",
@@ -146,6 +147,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/manage"): "admin manager",
     ("GET", "/manage/stats"): "admin manager",
     ("GET", "/manage/screens"): "admin manager",
+    ("GET", "/manage/audit"): "admin manager",
     ("GET", "/manage/ratings"): "admin manager",
     ("GET", "/manage/ratings/list"): "admin manager",
     ("GET", "/manage/ratings/{id}"): "admin manager",

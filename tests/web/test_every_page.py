@@ -23,6 +23,7 @@ PAGES = {
     "/manage/stats": ("manager", "/manage/stats"),
     "/manage/screens": ("manager", "/manage/screens"),
     "/manage/bad-reviews": ("manager", "/manage/bad-reviews"),
+    "/manage/audit": ("manager", "/manage/audit"),
     "/manage/ratings": ("manager", "/manage/ratings"),
     "/manage/ratings/list": ("manager", "/manage/ratings/list?on=service"),
     "/manage/ratings/{id}": ("manager", "/manage/ratings/{rating}"),

@@ -17,6 +17,7 @@ from .components import (
     PHONE,
     STR,
     array,
+    day_range,
     enum,
     integer,
     maybe,
@@ -134,6 +135,17 @@ PATHS = {
             "评价人(不打码,每次读取都记录)",
             params=[RATING_ID, query("purpose", text(100), "读取目的,记入审计")],
             answer=obj({"rating_id": INT, "rater": obj(), "logged": BOOL}, ["rating_id", "rater", "logged"]),
+        )
+    },
+    "/api/audit/personal-reads": {
+        "get": op(
+            "个人信息查看记录:每次未打码读取评价人或工单联系人(管理人员)",
+            params=[
+                *day_range("本地日期 YYYY-MM-DD,默认最近 30 天"),
+                query("user", integer(0), "只看这个账号"),
+                query("limit", integer(1, 5000), "默认 500"),
+            ],  # fmt: skip
+            answer=obj({"from": STR, "to": STR, "reads": array(obj())}, ["from", "to", "reads"]),
         )
     },
     "/api/ratings/{id}/void": {
