@@ -236,7 +236,7 @@ def test_sql_is_built_only_from_code():
 # - a column list / `name = ?` assignments built from the keys of a dict the module itself
 #   fills (insert/update helpers; views never pass a request body's keys: the bodies are
 #   validated with additionalProperties false and copied field by field),
-# - a '?, ?, ?' placeholder list sized from code (`marks`, `_marks(ids)`),
+# - a '?, ?, ?' placeholder list sized from code (`marks`, `_marks(ids)`, `_MARKS`),
 # - a table or column chosen from a fixed mapping (CONTACT_COLUMNS, PERIODS, MONTH_PERIODS,
 #   SUMS, _COUNT_COLUMNS, `column` asserted in ('id_number', 'phone'), `flag`/`at_column`),
 # - WHERE fragments that are constant strings with `?` for every value (`where`),
@@ -247,6 +247,7 @@ def test_sql_is_built_only_from_code():
 
 SQL_INTERPOLATIONS: dict[str, tuple[str, ...]] = {
     "hall/privacy/retention.py": ("table", "where", "BATCH", "_marks(ids)"),
+    "hall/privacy/audit.py": ("READS", "where"),  # a constant UNION of the two read logs; `user_id = ?`
     "hall/callcenter/mail/imap.py": ("s.imap_mailbox",),
     "hall/callcenter/mail/service.py": ("where",),
     "hall/callcenter/pages.py": ("marks",),
@@ -260,12 +261,17 @@ SQL_INTERPOLATIONS: dict[str, tuple[str, ...]] = {
         "where",
         "PERIODS[period]",
         "period_sql",
+        "sums",  # SUMS or BAD_SUMS, module constants
+        "outer",  # SUM(name) AS name over the names in those constants
+        "channel",  # ", channel" or ""
+        "groups",  # "1, 2, 3" or "1, 2"
     ),
     "hall/evaluation/store.py": (
         "', '.join(SERVICE_COLUMNS)",
         "marks",
         "_COUNT_COLUMNS",
         "_ADD_COUNTS",
+        "_MARKS",
         "columns",
         "' AND '.join(where)",
     ),

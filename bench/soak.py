@@ -1,0 +1,274 @@
+"""Hall soak run (`make soak`, not part of `make test`): a busy day at ten times its real rate,
+for an hour by default, against one real server; its memory and open files must stay flat.
+
+A busy city hall issues about 3,000 numbers in an 8-hour day (0.1 a second); at 10× a kiosk
+takes one a second. Sixteen windows call, serve for 10–40 s (a 2–7 minute service at 10×) and
+finish; four in five citizens rate by their ticket's QR token; a citizen's web-form complaint
+arrives about every 20 s; 20 hall and window screens stay on `/ws/screen` (acking as they go)
+and one in four drops its connection every few minutes and comes back, resuming by event id;
+five pages follow `/api/live`. Every 30 s the server process's resident memory (VmRSS),
+open file descriptors and sockets are sampled from /proc.
+
+Verdict, after a warm-up of a tenth of the run: the last tenth's median RSS within 25 % (and
+64 MB) of the first tenth's after warm-up, open files within 20 of it; no request failed with
+5xx; the screens received every call. Writes bench/out/soak.json; exit 1 when it fails.
+
+    .venv/bin/python bench/soak.py [--minutes 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import (  # noqa: E402 - the issuing bench's helpers: config, CLI, server process
+    ROOT,
+    Desk,
+    Server,
+    add_kiosk,
+    add_staff,
+    bench_config,
+    free_port,
+    hall_cli,
+    running,
+    sign_in,
+    write_config,
+)
+
+OUT = ROOT / "bench" / "out"
+WINDOWS = 16
+SCREENS = 20
+LIVE_PAGES = 5
+SAMPLE_S = 30.0
+TICKET_EVERY_S = 1.0
+CASE_EVERY_S = 20.0
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    tickets: int = 0
+    calls: int = 0
+    ratings: int = 0
+    cases: int = 0
+    screen_calls: int = 0
+    reconnects: int = 0
+
+    def answered(self, what: str, status: int, body: Any) -> None:
+        self.requests += 1
+        if status >= 500:
+            self.server_errors.append(f"{what}: {status} {str(body)[:200]}")
+
+
+async def request(http: aiohttp.ClientSession, tally: Tally, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+    async with http.request(method, path, **kw) as r:
+        body = await r.json() if r.content_type == "application/json" else await r.text()
+        tally.answered(f"{method} {path}", r.status, body)
+        return r.status, body
+
+
+async def kiosk(http: aiohttp.ClientSession, token: str, sections: list[str], tally: Tally, tokens: dict,
+                until: float) -> None:  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < until:
+        status, body = await request(http, tally, "POST", "/api/tickets", json={"section": random.choice(sections)},
+                                     headers=headers)  # fmt: skip
+        if status == 201:
+            tally.tickets += 1
+            tokens[body["id"]] = body["token"]
+        await asyncio.sleep(random.expovariate(1 / TICKET_EVERY_S))
+
+
+async def window(http: aiohttp.ClientSession, desk: Desk, tally: Tally, tokens: dict, until: float) -> None:
+    while time.monotonic() < until:
+        status, body = await request(http, tally, "POST", f"/api/windows/{desk.window}/call", headers=desk.auth)
+        if status != 200:
+            await asyncio.sleep(3)
+            continue
+        tally.calls += 1
+        await asyncio.sleep(random.uniform(10, 40))
+        status, _ = await request(http, tally, "POST", f"/api/windows/{desk.window}/finish",
+                                  json={"outcome": "done"}, headers=desk.auth)  # fmt: skip
+        token = tokens.pop(body["ticket"]["id"], None)
+        if status == 200 and token and random.random() < 0.8:
+            grade = random.choice((5, 5, 5, 4, 4, 3, 2))
+            rating = {"ticket_token": token, "grade": grade, "channel": "qr"}
+            if grade <= 2:
+                rating["tags"] = ["效率低"]
+            status, _ = await request(http, tally, "POST", "/api/ratings", json=rating)
+            tally.ratings += status == 201
+
+
+async def citizens(http: aiohttp.ClientSession, tally: Tally, until: float) -> None:
+    n = 0
+    while time.monotonic() < until:
+        await asyncio.sleep(random.expovariate(1 / CASE_EVERY_S))
+        n += 1
+        body = {"type": "consult", "content": f"请问公积金提取需要带什么材料?({n})", "phone": f"139{n % 10**8:08d}"}
+        status, _ = await request(http, tally, "POST", "/api/cases", json=body)
+        tally.cases += status == 201
+
+
+async def screen(base: str, token: str, tally: Tally, until: float, flaky: bool) -> None:
+    """A screen on the hub: acks what it gets, resumes by the last event id; a flaky one drops now and then."""
+    last = 0
+    ws_base = base.replace("http://", "ws://")
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < until:
+            try:
+                async with http.ws_connect(f"{ws_base}/ws/screen?token={token}&after={last}", heartbeat=20) as ws:
+                    await ws.send_json({"type": "hello", "name": "soak", "kind": "display", "last_id": last})
+                    drop_at = time.monotonic() + (random.uniform(120, 420) if flaky else 10**9)
+                    while time.monotonic() < min(until, drop_at):
+                        try:
+                            message = await ws.receive(timeout=5)
+                        except TimeoutError:
+                            continue
+                        if message.type != aiohttp.WSMsgType.TEXT:
+                            break
+                        data = json.loads(message.data)
+                        if isinstance(data.get("id"), int) and "." in str(data.get("type", "")):  # an event
+                            last = max(last, data["id"])
+                            tally.screen_calls += data["type"] == "ticket.called"
+                            await ws.send_json({"type": "ack", "last_id": last})
+            except (aiohttp.ClientError, OSError):
+                await asyncio.sleep(1)
+            tally.reconnects += 1
+
+
+async def live_page(base: str, token: str, until: float) -> None:
+    ws_base = base.replace("http://", "ws://")
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        while time.monotonic() < until:
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                async with http.ws_connect(f"{ws_base}/api/live", heartbeat=20) as ws:
+                    while time.monotonic() < until:
+                        with contextlib.suppress(TimeoutError):
+                            if (await ws.receive(timeout=5)).type != aiohttp.WSMsgType.TEXT:
+                                break
+            await asyncio.sleep(1)
+
+
+def sample(pid: int) -> dict[str, Any]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    fds = os.listdir(f"/proc/{pid}/fd")
+    sockets = sum(1 for fd in fds if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"))
+    return {"rss_mb": round(rss_kb / 1024, 1), "fds": len(fds), "sockets": sockets}
+
+
+async def watch(pid: int, start: float, until: float, samples: list[dict[str, Any]]) -> None:
+    while time.monotonic() < until:
+        with contextlib.suppress(OSError, StopIteration):
+            samples.append({"t": round(time.monotonic() - start), **sample(pid)})
+            s = samples[-1]
+            print(f"  {s['t']:>5} s  RSS {s['rss_mb']:>7.1f} MB  open files {s['fds']:>4}  sockets {s['sockets']:>4}",
+                  flush=True)  # fmt: skip
+        await asyncio.sleep(SAMPLE_S)
+
+
+async def soak(server: Server, cfg: dict, cfg_path: Path, db: Path, minutes: float) -> dict[str, Any]:
+    kiosk_token = add_kiosk(cfg_path, db)
+    screen_tokens = [
+        hall_cli(["device", "add", f"soak-screen-{i}", "--kind", "display", "--config", str(cfg_path),
+                  "--db", str(db)]).split()[0]
+        for i in range(SCREENS)
+    ]  # fmt: skip
+    staff = add_staff(cfg_path, db, WINDOWS)
+    tally, tokens, samples = Tally(), {}, []
+    start = time.monotonic()
+    until = start + minutes * 60
+    sections = [s["id"] for s in cfg["sections"]]
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(server.base, connector=connector) as http:
+        desks = []
+        for (name, password), no in zip(staff, [w["no"] for w in cfg["windows"]][:WINDOWS], strict=False):
+            desk = Desk(window=no)
+            await sign_in(http, desk, name, password)
+            desks.append(desk)
+        tasks = [
+            kiosk(http, kiosk_token, sections, tally, tokens, until),
+            citizens(http, tally, until),
+            watch(server.proc.pid, start, until, samples),
+            *(window(http, d, tally, tokens, until) for d in desks),
+            *(screen(server.base, t, tally, until, flaky=i % 4 == 0) for i, t in enumerate(screen_tokens)),
+            *(live_page(server.base, desks[i].token, until) for i in range(LIVE_PAGES)),
+        ]
+        await asyncio.gather(*tasks)
+    return {"tally": tally, "samples": samples, "minutes": minutes}
+
+
+def verdict(samples: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+    n = len(samples)
+    warm = max(1, n // 10)
+    early = samples[warm : warm + max(1, n // 10)]
+    late = samples[-max(1, n // 10) :]
+    rss0, rss1 = statistics.median(s["rss_mb"] for s in early), statistics.median(s["rss_mb"] for s in late)
+    fd0, fd1 = statistics.median(s["fds"] for s in early), statistics.median(s["fds"] for s in late)
+    flat = rss1 <= max(rss0 * 1.25, rss0 + 64) and abs(fd1 - fd0) <= 20
+    return flat, {"rss_after_warmup_mb": rss0, "rss_at_end_mb": rss1, "fds_after_warmup": fd0, "fds_at_end": fd1}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0, help="how long to run (default: an hour)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hall-soak-") as tmp:
+        workdir = Path(tmp)
+        cfg = bench_config(ROOT / "config.toml")
+        cfg.setdefault("limits", {}).update(tickets=100_000, ratings=100_000, public=100_000, login=100_000)
+        cfg.setdefault("privacy", {})["retention_days"] = 0
+        cfg_path, db = workdir / "soak.toml", workdir / "soak.db"
+        write_config(cfg, cfg_path)
+        server = Server(cfg_path, db, free_port(), workdir)
+        print(f"soak: {args.minutes:g} min against {server.base}, sampling every {SAMPLE_S:.0f} s")
+        with running(server):
+            result = asyncio.run(soak(server, cfg, cfg_path, db, args.minutes))
+    tally, samples = result["tally"], result["samples"]
+    flat, figures = verdict(samples)
+    ok = flat and not tally.server_errors and tally.screen_calls > 0
+    report = {
+        "minutes": args.minutes,
+        "requests": tally.requests,
+        "tickets": tally.tickets,
+        "calls": tally.calls,
+        "ratings": tally.ratings,
+        "cases": tally.cases,
+        "screen_calls_received": tally.screen_calls,
+        "screen_reconnects": tally.reconnects,
+        "server_errors": tally.server_errors[:20],
+        **figures,
+        "samples": samples,
+        "pass": ok,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "soak.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(
+        f"soak {args.minutes:g} min: {tally.requests} requests ({tally.tickets} tickets, {tally.calls} calls, "
+        f"{tally.ratings} ratings, {tally.cases} cases), {len(tally.server_errors)} server errors; screens got "
+        f"{tally.screen_calls} calls over {tally.reconnects} (re)connections; RSS {figures['rss_after_warmup_mb']} → "
+        f"{figures['rss_at_end_mb']} MB, open files {figures['fds_after_warmup']} → {figures['fds_at_end']}: "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
