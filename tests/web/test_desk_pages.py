@@ -7,6 +7,9 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from hall.callcenter.intake import Inbound, receive, save_attachment
+from hall.callcenter.mail.decode import parse
+from hall.callcenter.mail.service import take
+from hall.callcenter.mail.settings import parse_mail
 
 from ..callcenter.helpers import LAND
 from ..helpers import HallClient
@@ -299,3 +302,42 @@ async def test_an_agent_registers_a_call_by_hand_and_downloads_an_attachment(hal
         await link.click()
     download = await wait.value
     assert download.suggested_filename == "现场.jpg"
+
+
+HOSTILE_MAIL = (
+    "From: =?utf-8?b?5byg5LiJ?= <zhang@example.cn>\r\n"
+    "To: 12345@hall.example.gov.cn\r\n"
+    "Subject: =?utf-8?b?5oqV6K+J?= <img src=x onerror=alert(3)>\r\n"
+    "Message-ID: <xss-1@example.cn>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    '<html><body><p>窗口态度差<img src=x onerror="alert(1)"></p><script>alert(2)</script>'
+    '<a href="javascript:alert(4)">点这里</a><iframe src="javascript:alert(5)"></iframe></body></html>\r\n'
+).encode()
+
+
+async def test_an_html_mail_with_script_cannot_run_on_the_desk(hall: HallClient, page):
+    """A real XSS payload by email (HTML only, script in the subject too): the desk shows text; the
+    original page is only a download."""
+    settings = parse_mail({})
+    received = await take(hall.app, settings, parse(HOSTILE_MAIL, settings))
+    await hall.create_user("li", "agent", display_name="李坐席")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    await log_in(page, hall, "/desk", "li")
+    await live(page)
+    await page.select_option("#inbox-scope", "all")
+    await page.locator(f"#inbox li[data-case='{received.case_id}'] button").first.click()
+    body = page.locator("#case-body .desk-msg-body").first
+    await expect(body).to_contain_text("窗口态度差")
+    assert "alert" not in await body.inner_text()  # scripts dropped from the text
+    subject = await page.locator("#case-body .desk-msg-subject").first.inner_text()
+    assert "<img src=x onerror=alert(3)>" in subject  # shown as the characters it is
+    pane = page.locator("#case-body")
+    assert await pane.locator("img, script, iframe, a[href^='javascript']").count() == 0
+    link = pane.locator(".desk-files a")
+    await expect(link).to_have_text("message.html(1 KB)")
+    async with page.expect_download():  # the original HTML only ever comes as a file
+        await link.click()
+    await page.wait_for_timeout(300)
+    assert dialogs == []
