@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .storage import Database, Event, Schema
 
@@ -103,3 +105,40 @@ async def keep_following(follow: Callable[[], Awaitable[None]], what: str, pause
         except Exception:
             log.exception("%s stopped; starting again in %.0f s", what, pause)
             await asyncio.sleep(pause)
+
+
+@dataclass(frozen=True)
+class Projector:
+    """Events of some types turned into a writer unit's work, from a cursor kept in the database:
+    `apply(tx, config, ids, position)` records the ids picked out of the events up to `position`
+    (and moves the cursor in the same transaction); `cursor(tx)` says where it stands."""
+
+    types: tuple[str, ...]  # event type prefixes
+    cursor: Callable[..., int]
+    apply: Callable[..., Any]
+    ids_of: Callable[[Event], int]
+
+    async def catch_up(self, db: Database, config: Any, page: int = 500) -> None:
+        """Everything since the cursor (at start, and after falling behind the live feed)."""
+        position = await db.write(self.cursor)
+        while batch := await events_after(db, position, page):
+            ids = [self.ids_of(e) for e in batch if e.type.startswith(self.types)]
+            position = batch[-1].id
+            await db.write(self.apply, config, ids, position)
+
+    async def follow(self, db: Database, bus: EventBus, config: Any) -> None:
+        """Catch up, then apply each new event as it commits; run for ever."""
+        subscription = bus.subscribe(10_000, self.types)
+        await self.catch_up(db, config)
+        try:
+            while True:
+                try:
+                    event = await subscription.get()
+                except Lagging:
+                    subscription.close()
+                    subscription = bus.subscribe(10_000, self.types)
+                    await self.catch_up(db, config)
+                    continue
+                await db.write(self.apply, config, [self.ids_of(event)], event.id)
+        finally:
+            subscription.close()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..events import Lagging, events_after, keep_following
+from ..events import Projector, keep_following
 from ..keys import BUS, CONFIG, DB
 from . import bad_reviews, cases
 
@@ -32,40 +32,18 @@ async def sweep(app: web.Application) -> None:
         await asyncio.sleep(SWEEP_S)
 
 
-PAGE = 500
-REVIEW_EVENTS = ("bad_review.",)
+# Bad reviews from the ratings mirrored onto the desk.
+BAD_REVIEWS = Projector(("bad_review.",), bad_reviews.cursor, bad_reviews.mirror, lambda e: e.payload["case"]["id"])
 
 
 async def catch_up(app: web.Application) -> None:
-    """Mirror the bad-review events since the cursor (at start, and after falling behind)."""
-    db, config = app[DB], app[CONFIG]
-    position = await db.write(bad_reviews.cursor)
-    while batch := await events_after(db, position, PAGE):
-        ids = [e.payload["case"]["id"] for e in batch if e.type.startswith(REVIEW_EVENTS)]
-        position = batch[-1].id
-        await db.write(bad_reviews.mirror, config, ids, position)
-
-
-async def follow(app: web.Application) -> None:
-    bus, db, config = app[BUS], app[DB], app[CONFIG]
-    subscription = bus.subscribe(10_000, REVIEW_EVENTS)
-    await catch_up(app)
-    try:
-        while True:
-            try:
-                event = await subscription.get()
-            except Lagging:
-                subscription.close()
-                subscription = bus.subscribe(10_000, REVIEW_EVENTS)
-                await catch_up(app)
-                continue
-            await db.write(bad_reviews.mirror, config, [event.payload["case"]["id"]], event.id)
-    finally:
-        subscription.close()
+    await BAD_REVIEWS.catch_up(app[DB], app[CONFIG])
 
 
 async def callcenter_ctx(app: web.Application) -> AsyncIterator[None]:
-    projector = asyncio.create_task(keep_following(lambda: follow(app), "bad reviews onto the desk"))
+    projector = asyncio.create_task(
+        keep_following(lambda: BAD_REVIEWS.follow(app[DB], app[BUS], app[CONFIG]), "bad reviews onto the desk")
+    )
     tasks = [
         asyncio.create_task(sweep(app)),
         projector,

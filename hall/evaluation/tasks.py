@@ -15,42 +15,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..events import Lagging, events_after, keep_following
+from ..events import Projector, keep_following
 from ..keys import BUS, CONFIG, DB
 from . import case_sweep, ratings, store
 
 log = logging.getLogger(__name__)
 
-PAGE = 500
 SWEEP_S = 60.0
 
 
-async def catch_up(app: web.Application) -> None:
-    """Record the services finished since the cursor (at start, and after falling behind)."""
-    db, config = app[DB], app[CONFIG]
-    position = await db.write(store.cursor)
-    while batch := await events_after(db, position, PAGE):
-        finished = [e.payload["ticket"]["id"] for e in batch if e.type == "ticket.finished"]
-        position = batch[-1].id
-        await db.write(ratings.project, config, finished, position)
-
-
-async def follow(app: web.Application) -> None:
-    bus, db, config = app[BUS], app[DB], app[CONFIG]
-    subscription = bus.subscribe(10_000, ("ticket.finished",))
-    await catch_up(app)
-    try:
-        while True:
-            try:
-                event = await subscription.get()
-            except Lagging:
-                subscription.close()
-                subscription = bus.subscribe(10_000, ("ticket.finished",))
-                await catch_up(app)
-                continue
-            await db.write(ratings.project, config, [event.payload["ticket"]["id"]], event.id)
-    finally:
-        subscription.close()
+# Services recorded as their tickets finish.
+SERVICES = Projector(("ticket.finished",), store.cursor, ratings.project, lambda e: e.payload["ticket"]["id"])
 
 
 async def sweep_once(app: web.Application) -> None:
@@ -74,7 +49,9 @@ async def sweep(app: web.Application) -> None:
 
 
 async def evaluation_ctx(app: web.Application) -> AsyncIterator[None]:
-    projector = asyncio.create_task(keep_following(lambda: follow(app), "services from finished tickets"))
+    projector = asyncio.create_task(
+        keep_following(lambda: SERVICES.follow(app[DB], app[BUS], app[CONFIG]), "services from finished tickets")
+    )
     tasks = [
         projector,
         asyncio.create_task(sweep(app)),
