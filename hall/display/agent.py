@@ -256,12 +256,15 @@ async def _main(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError, AttributeError, ValueError):  # Windows: KeyboardInterrupt
             loop.add_signal_handler(sig, stop.set)
     state = StateFile(args.state or default_state(args.server), args.server.rstrip("/"))
-    agent = Agent(args.server, args.token, state, Loudspeakers(args.driver), args.name, args.voice)
+    speakers = Loudspeakers(args.driver)
+    agent = Agent(args.server, args.token, state, speakers, args.name, args.voice)
     try:
         await agent.run(stop)
     except Fatal as e:
         log.error("%s", e)
         return 2
+    finally:
+        speakers.close()
     log.info("已停止 / stopped at event %d", agent.announcer.handled)
     return 0
 

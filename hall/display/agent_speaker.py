@@ -63,15 +63,23 @@ class Loudspeakers:
         self.speech = Speech(driver, strict=False)
         self.player = player
         self._chime: Path | None = None
+        self._chime_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def open(self) -> None:
         self.speech.open()
 
     def chime(self) -> None:
         if self._chime is None:
-            self._chime = Path(tempfile.mkdtemp(prefix="hall-agent-")) / "chime.wav"
+            self._chime_dir = tempfile.TemporaryDirectory(prefix="hall-agent-")
+            self._chime = Path(self._chime_dir.name) / "chime.wav"
             sound.write_wav(self._chime, CHIME_RATE, sound.chime(CHIME_RATE))
         self.player(self._chime)
+
+    def close(self) -> None:
+        """Remove the chime's temporary file: an agent restarted daily must not leave one behind each time."""
+        if self._chime_dir is not None:
+            self._chime_dir.cleanup()
+        self._chime_dir = self._chime = None
 
     def say(self, text: str, voice: str, rate: int) -> None:
         self.speech.say(text, voice, rate)

@@ -14,11 +14,10 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from escpos.escpos import Escpos
-from escpos.printer import Dummy
 
 from ..config import Config, Printer
 from ..errors import Conflict, HallError
+from ._escpos import Dummy, Escpos
 
 CHINESE_MODE = b"\x1c\x26"  # FS &: double-byte (GB18030) characters on
 SEND_TIMEOUT_S = 5.0

@@ -53,7 +53,8 @@ class RunningAgent:
     """An agent running on the test's loop, as `python -m hall.display.agent` runs it."""
 
     def __init__(self, server: str, token: str, state: Path) -> None:
-        self.agent = Agent(server, token, StateFile(state, server), Loudspeakers(DRIVER, chime_player), "测试播报机")
+        self.speakers = Loudspeakers(DRIVER, chime_player)
+        self.agent = Agent(server, token, StateFile(state, server), self.speakers, "测试播报机")
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(self.agent.run(self.stop))
 
@@ -74,6 +75,7 @@ class RunningAgent:
         self.stop.set()
         async with asyncio.timeout(20):
             await self.task
+        self.speakers.close()
 
 
 def token_of(headers: dict) -> str:
@@ -235,3 +237,19 @@ async def test_calls_replayed_long_after_they_were_made_are_not_spoken(hall: Hal
         assert recording_tts.heard() == announced(fresh["number"], 4)  # only the call still worth announcing
     finally:
         await running.close()
+
+
+def test_the_chime_file_is_removed_when_the_agent_stops():
+    played: list[Path] = []
+
+    def player(path: Path) -> None:
+        chime_player(path)
+        played.append(path)
+
+    speakers = Loudspeakers(DRIVER, player)
+    speakers.chime()
+    speakers.chime()
+    assert len(played) == 2 and played[0] == played[1] and played[0].is_file()  # written once, played twice
+    speakers.close()
+    assert not played[0].exists() and not played[0].parent.exists()
+    speakers.close()  # stopping twice is harmless

@@ -2,12 +2,15 @@
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 from aiohttp import DummyCookieJar
-from escpos.printer import Dummy
 
 from hall.config import Printer
+from hall.queue._escpos import Dummy
 from hall.queue.printing import CHINESE_MODE, qr_svg, render_slip
 from hall.server import create_app
 
@@ -111,3 +114,16 @@ async def test_an_unreachable_printer_is_a_clear_503(aiohttp_client, config, clo
     ticket = await hall.issue("A", headers=kiosk)
     status, body = await hall.post(f"/api/tickets/{ticket['id']}/print", None, kiosk)
     assert status == 503 and body["error"]["code"] == "printer_unavailable"
+
+
+def test_starting_hall_leaves_nothing_in_the_temporary_directory(tmp_path):
+    """python-escpos makes a temporary directory on import and never removes it; ours is removed."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
+    code = "import hall.server, hall.display.agent, hall.queue.printing; print(hall.queue.printing.Escpos.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Escpos"
+    assert list(scratch.iterdir()) == []
