@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     passwd = user.add_parser("passwd", parents=[common], help="set a password (read from stdin)")
     passwd.add_argument("name")
     passwd.set_defaults(run=cmd_user_passwd)
+    unlock = user.add_parser("unlock", parents=[common], help="lift a login lock after too many wrong passwords")
+    unlock.add_argument("name")
+    unlock.set_defaults(run=cmd_user_unlock)
     user.add_parser("list", parents=[common], help="list accounts").set_defaults(run=cmd_user_list)
 
     device = sub.add_parser("device", help="kiosks, screens and rating pads").add_subparsers(metavar="ACTION")
@@ -259,10 +262,22 @@ async def cmd_user_passwd(args: argparse.Namespace, config: config_mod.Config, d
 
     async def change(db: Database) -> int:
         await db.write(auth_store.set_password, args.name, hashed)
-        print(f"password of {args.name} changed; their open sessions are ended")
+        print(f"password of {args.name} changed; their open sessions are ended and any login lock lifted")
         return 0
 
     return await _with_db(db_path, change)
+
+
+async def cmd_user_unlock(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
+    async def unlock(db: Database) -> int:
+        row = await auth_store.user_by_name(db, args.name)
+        if row is None:
+            raise HallError("user_not_found", f"没有用户 {args.name}")
+        result = await db.write(auth_store.unlock_user, row["id"])
+        print(f"{args.name}: " + ("login lock lifted" if result["was_locked"] else "was not locked"))
+        return 0
+
+    return await _with_db(db_path, unlock)
 
 
 async def cmd_user_list(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:

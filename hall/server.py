@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from . import events
+from .auth import pages as auth_pages
 from .auth import schema as auth_schema
 from .auth import views as auth_views
 from .auth.middleware import AUTHENTICATOR, Authenticator, auth_middleware
@@ -97,6 +98,7 @@ def create_app(config: Config, clock: Clock | None = None, db_path: str | Path |
     app.cleanup_ctx.append(ami_ctx)  # the phone channel, when [callcenter.ami] has a secret
     app.cleanup_ctx.append(mail_ctx)  # the mailbox, when [callcenter.mail] is enabled
     auth_views.setup_routes(app)
+    auth_pages.setup_routes(app)
     queue_views.setup_routes(app)
     stats_views.setup_routes(app)
     appointment_views.setup_routes(app)

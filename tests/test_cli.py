@@ -2,6 +2,8 @@
 
 import json
 import re
+import sqlite3
+import time
 import urllib.request
 
 import pytest
@@ -139,3 +141,22 @@ def test_two_halls_run_side_by_side_and_the_env_password_wins(tmp_path):
     finally:
         one.kill()
         two.kill()
+
+
+def test_user_unlock_lifts_a_login_lock_when_no_admin_can_sign_in(tmp_path):
+    db = tmp_path / "h.db"
+    common = ("--config", str(TEST_CONFIG), "--db", str(db))
+    assert hall_cli("user", "add", "admin2", "--role", "admin", *common, stdin="a-long-password\n").returncode == 0
+    with sqlite3.connect(db) as conn:  # five wrong passwords: what the login would have written
+        conn.execute(
+            "INSERT INTO login_failures (key, failures, last_at, locked_until) VALUES ('user:admin2', 5, ?, ?)",
+            (time.time(), time.time() + 1800),
+        )
+    done = hall_cli("user", "unlock", "admin2", *common)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "admin2: login lock lifted"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM login_failures").fetchone()[0] == 0
+    assert hall_cli("user", "unlock", "admin2", *common).stdout.strip() == "admin2: was not locked"
+    nobody = hall_cli("user", "unlock", "nobody", *common)
+    assert nobody.returncode == 1 and "user_not_found" in nobody.stderr

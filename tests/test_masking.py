@@ -51,6 +51,7 @@ PAGE_PATHS = [
     "/manage/stats", "/manage/screens", "/manage/bad-reviews", "/manage/ratings", "/manage/ratings/list?on=service",
     "/manage/ratings/list?on=rating", "/manage/ratings/{rating}", "/desk", "/desk/supervisor", "/department",
     "/ratings/summary", "/screen/hall", "/screen/window/1", "/pad/1", "/r/{token}", "/manage/audit",
+    "/manage/users",
 ]  # fmt: skip
 
 

@@ -78,3 +78,22 @@ def record_failure(tx: Tx, keys: Keys, settings: AuthSettings) -> float:
 def clear(tx: Tx, keys: Keys) -> None:
     """Writer unit: a correct password clears the username's count."""
     tx.execute("DELETE FROM login_failures WHERE key = ?", (keys.user,))
+
+
+def unlock(tx: Tx, username: str) -> bool:
+    """Writer unit: an administrator lifts a username's lock (and forgets its count); was it locked?
+
+    The locks of addresses stay: they record where the guessing came from.
+    """
+    key = Keys.of(username, "").user
+    was_locked = (tx.value("SELECT locked_until FROM login_failures WHERE key = ?", (key,)) or 0.0) > tx.now
+    tx.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+    return was_locked
+
+
+async def user_locks(db: Database, now: float) -> dict[str, float]:
+    """Usernames (lower case) locked now, with when each lock ends."""
+    rows = await db.fetchall(
+        "SELECT key, locked_until FROM login_failures WHERE key LIKE 'user:%' AND locked_until > ?", (now,)
+    )
+    return {r["key"].removeprefix("user:"): r["locked_until"] for r in rows}

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import Conflict, NotFound
 from ..storage import Database, Tx
+from . import lockout
 from .principal import Principal
 
 SESSION_PREFIX = "hs_"
@@ -76,8 +77,9 @@ def set_password(tx: Tx, username: str, password_hash: str) -> None:
     if cur.rowcount != 1:
         raise NotFound("user_not_found", f"没有用户 {username}")
     user_id = tx.value("SELECT id FROM users WHERE username = ?", (username,))
-    # A changed password ends every open session of that user.
+    # A changed password ends every open session of that user, and lifts a login lock.
     tx.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (tx.now, user_id))
+    lockout.unlock(tx, username)
     tx.emit("user.password_changed", {"user_id": user_id})
 
 
@@ -122,6 +124,27 @@ def deactivate_user(tx: Tx, user_id: int) -> dict[str, Any]:
     return user_json(tx.one("SELECT * FROM users WHERE id = ?", (user_id,)))
 
 
+def activate_user(tx: Tx, user_id: int) -> dict[str, Any]:
+    """Switch a deactivated account back on (its old sessions stay ended: it signs in afresh)."""
+    row = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
+    if row is None:
+        raise NotFound("user_not_found", f"没有编号为 {user_id} 的用户")
+    if not row["active"]:
+        tx.execute("UPDATE users SET active = 1 WHERE id = ?", (user_id,))
+        tx.emit("user.activated", {"user_id": user_id})
+    return user_json(tx.one("SELECT * FROM users WHERE id = ?", (user_id,)))
+
+
+def unlock_user(tx: Tx, user_id: int) -> dict[str, Any]:
+    """Lift a user's login lock (a colleague mistyped, or someone guessed at the name)."""
+    row = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
+    if row is None:
+        raise NotFound("user_not_found", f"没有编号为 {user_id} 的用户")
+    was_locked = lockout.unlock(tx, row["username"])
+    tx.emit("user.unlocked", {"user_id": user_id, "was_locked": was_locked})
+    return {"user_id": user_id, "username": row["username"], "was_locked": was_locked}
+
+
 def touch_session(tx: Tx, session_id: int) -> None:
     tx.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (tx.now, session_id))
 
@@ -156,6 +179,15 @@ async def user_by_name(db: Database, username: str) -> sqlite3.Row | None:
 
 async def list_users(db: Database) -> list[dict[str, Any]]:
     return [user_json(r) for r in await db.fetchall("SELECT * FROM users ORDER BY id")]
+
+
+async def open_sessions(db: Database, now: float) -> dict[int, int]:
+    """Each user's sessions not ended, revoked or expired (idle ones included: they end on next use)."""
+    rows = await db.fetchall(
+        "SELECT user_id, COUNT(*) AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > ? GROUP BY user_id",
+        (now,),
+    )
+    return {r["user_id"]: r["n"] for r in rows}
 
 
 async def list_devices(db: Database) -> list[dict[str, Any]]:

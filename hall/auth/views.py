@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from ..clock import iso
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..keys import CLOCK, CONFIG, DB
 from ..storage import Tx
@@ -85,9 +86,21 @@ async def me(request: web.Request) -> web.Response:
     return respond(request[PRINCIPAL].as_json())
 
 
+async def users_with_state(app: web.Application) -> list[dict]:
+    """Every account with its open sessions and, when locked out, until when."""
+    db, tz, now = app[DB], app[CONFIG].tz, app[CLOCK].now()
+    users = await store.list_users(db)
+    sessions = await store.open_sessions(db, now)
+    locks = await lockout.user_locks(db, now)
+    for user in users:
+        user["open_sessions"] = sessions.get(user["id"], 0)
+        user["locked_until"] = iso(locks.get(user["username"].lower()), tz)
+    return users
+
+
 @access(roles=MANAGERS)
 async def list_users(request: web.Request) -> web.Response:
-    return respond({"users": await store.list_users(request.app[DB])})
+    return respond({"users": await users_with_state(request.app)})
 
 
 @access(roles=ADMINS)
@@ -153,6 +166,19 @@ async def deactivate_user(request: web.Request) -> web.Response:
     return respond(user)
 
 
+@access(roles=ADMINS)
+async def activate_user(request: web.Request) -> web.Response:
+    user = await request.app[DB].write(store.activate_user, _user_id(request))
+    request.app[AUTHENTICATOR].forget()
+    return respond(user)
+
+
+@access(roles=ADMINS)
+async def unlock_user(request: web.Request) -> web.Response:
+    """Lift a login lock before it runs out (the locks of addresses stay)."""
+    return respond(await request.app[DB].write(store.unlock_user, _user_id(request)))
+
+
 @access(roles=MANAGERS)
 async def list_devices(request: web.Request) -> web.Response:
     return respond({"devices": await store.list_devices(request.app[DB])})
@@ -189,6 +215,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/users", list_users, name="list_users")
     r.add_post("/api/users", create_user, name="create_user")
     r.add_post("/api/users/{id}/deactivate", deactivate_user, name="deactivate_user")
+    r.add_post("/api/users/{id}/activate", activate_user, name="activate_user")
+    r.add_post("/api/users/{id}/unlock", unlock_user, name="unlock_user")
     r.add_post("/api/users/{id}/revoke-sessions", revoke_user_sessions, name="revoke_user_sessions")
     r.add_get("/api/devices", list_devices, name="list_devices")
     r.add_post("/api/devices", create_device, name="create_device")

@@ -40,6 +40,7 @@ PAGES = (
     ("/manage/screens", "屏幕与公告(管理人员)"),
     ("/manage/bad-reviews", "差评整改(管理人员)"),
     ("/manage/audit", "个人信息查看记录(管理人员)"),
+    ("/manage/users", "账号管理(系统管理员)"),
     ("/manage/ratings", "评价统计(管理人员)"),
     ("/manage/ratings/list", "评价明细(管理人员)"),
     ("/manage/ratings/{评价编号}", "一条评价的详情(管理人员)"),

@@ -24,6 +24,7 @@ PAGES = {
     "/manage/screens": ("manager", "/manage/screens"),
     "/manage/bad-reviews": ("manager", "/manage/bad-reviews"),
     "/manage/audit": ("manager", "/manage/audit"),
+    "/manage/users": ("admin", "/manage/users"),
     "/manage/ratings": ("manager", "/manage/ratings"),
     "/manage/ratings/list": ("manager", "/manage/ratings/list?on=service"),
     "/manage/ratings/{id}": ("manager", "/manage/ratings/{rating}"),
@@ -56,6 +57,7 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
     ticket = await hall.issue("A", phone="13800138000")
     await hall.create_user("pages-staff", "staff")
     await hall.create_user("pages-manager", "manager")
+    await hall.create_user("pages-admin", "admin")
     await hall.create_user("pages-agent", "agent")
     await hall.create_user("pages-department", "department", department="人力社保局")
     kiosk_token = (await hall.device("kiosk"))["Authorization"].split()[1]
@@ -78,7 +80,7 @@ async def test_every_page_renders_and_passes_axe(hall: HallClient, browser):
             if who in ("kiosk", "display", "pad"):
                 token = {"kiosk": kiosk_token, "display": display_token, "pad": pad_token}[who]
                 await page.goto(str(hall.client.make_url(f"/device?token={token}")))
-            elif who in ("staff", "manager", "agent", "department"):
+            elif who in ("staff", "manager", "agent", "department", "admin"):
                 await page.goto(str(hall.client.make_url("/login")))
                 await page.fill("input[name=username]", f"pages-{who}")
                 await page.fill("input[name=password]", PASSWORD)

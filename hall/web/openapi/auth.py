@@ -20,6 +20,14 @@ USER = obj(
     },
     ["id", "username", "role"],
 )
+LISTED_USER = obj(
+    {
+        **USER["properties"],
+        "open_sessions": INT,
+        "locked_until": {**maybe("string"), "description": "登录锁定到何时(ISO 8601);未锁定为 null"},
+    },
+    ["id", "username", "role", "open_sessions", "locked_until"],
+)
 DEVICE = obj(
     {"id": INT, "name": STR, "kind": enum(DEVICE_KINDS), "window": maybe("integer")},
     ["id", "name", "kind"],
@@ -52,7 +60,7 @@ PATHS = {
     "/api/auth/logout": {"post": op("退出登录:吊销本次会话的令牌", answer=OK)},
     "/api/auth/me": {"get": op("我是谁(用户或设备)", answer=CALLER)},
     "/api/users": {
-        "get": op("所有账号", answer=obj({"users": array(USER)}, ["users"])),
+        "get": op("所有账号,及其未退出的登录数和登录锁定", answer=obj({"users": array(LISTED_USER)}, ["users"])),
         "post": op(
             "新建账号",
             body=obj(
@@ -73,6 +81,16 @@ PATHS = {
     },
     "/api/users/{id}/deactivate": {
         "post": op("停用账号(并吊销它的令牌)", params=[path("id", description="用户编号")], answer=USER),
+    },
+    "/api/users/{id}/activate": {
+        "post": op("重新启用停用的账号(需重新登录)", params=[path("id", description="用户编号")], answer=USER),
+    },
+    "/api/users/{id}/unlock": {
+        "post": op(
+            "解除账号的登录锁定(来源地址的锁定不变)",
+            params=[path("id", description="用户编号")],
+            answer=obj({"user_id": INT, "username": STR, "was_locked": BOOL}, ["user_id", "username", "was_locked"]),
+        ),
     },
     "/api/users/{id}/revoke-sessions": {
         "post": op(
