@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config.toml
 # Debian packages the tests need (installed with apt-get when missing).
-TEST_DEBS := chromium fonts-wqy-microhei espeak-ng dovecot-imapd
+TEST_DEBS := chromium fonts-wqy-microhei espeak-ng dovecot-imapd nginx openssl
 BENCH_DEBS := wrk
 
 .PHONY: run test bench soak lint clean

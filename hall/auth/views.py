@@ -11,8 +11,8 @@ from ..errors import BadRequest, NotFound, Unauthorized
 from ..keys import CLOCK, CONFIG, DB
 from ..storage import Tx
 from ..web import validation as v
+from ..web.forwarded import client_address, over_https
 from ..web.jsonio import read_json, respond
-from ..web.ratelimit import client_address
 from . import lockout, store
 from .middleware import AUTHENTICATOR, COOKIE, PRINCIPAL
 from .passwords import dummy_hash, hash_password, verify_password
@@ -53,8 +53,11 @@ async def check_login(request: web.Request, username: str, password: str) -> dic
     return {**session, "user": store.user_json(row)}
 
 
-def set_session_cookie(response: web.StreamResponse, token: str, max_age: int) -> None:
-    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", path="/")
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    config = request.app[CONFIG]
+    secure = over_https(request, config.server.trusted_proxies)
+    max_age = config.auth.session_hours * 3600
+    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", path="/", secure=secure)
 
 
 @access(public=True, session=False)
@@ -67,7 +70,7 @@ async def login(request: web.Request) -> web.Response:
         raise BadRequest("invalid_field", "缺少字段 password,或密码格式不正确", field="password")
     result = await check_login(request, username, password)
     response = respond(result)
-    set_session_cookie(response, result["token"], request.app[CONFIG].auth.session_hours * 3600)
+    set_session_cookie(request, response, result["token"])
     return response
 
 

@@ -14,6 +14,7 @@ from ..config import ConfigError, parse_layout
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..keys import CONFIG, DB
 from ..web import validation as v
+from ..web.forwarded import client_address
 from ..web.jsonio import read_json, respond
 from . import store
 from .hub import HEARTBEAT_S, HUB, Connection, read_messages
@@ -68,7 +69,7 @@ async def screen_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     hub, registry = request.app[HUB], request.app[REGISTRY]
     connection = Connection(ws, device.id, device.name)
-    address = request.remote or ""
+    address = client_address(request, request.app[CONFIG].server.trusted_proxies)  # the screen's, not nginx's
     registered = device.kind != "device"  # staff previews are not screens of the hall
 
     async def on_message(conn: Connection, data: dict[str, Any]) -> None:

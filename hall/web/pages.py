@@ -17,6 +17,7 @@ from ..auth.views import check_login, set_session_cookie
 from ..errors import HallError
 from ..keys import CLOCK, CONFIG, DB
 from ..queue import overview
+from .forwarded import over_https
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -83,7 +84,8 @@ def _login_form(request: web.Request, error: str | None, status: int = 200) -> w
     response = render(
         request, "login.html", status=status, csrf_token=token, error=error, next=_safe_next(request.query.get("next"))
     )
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/login")
+    secure = over_https(request, request.app[CONFIG].server.trusted_proxies)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Strict", path="/login", secure=secure)
     return response
 
 
@@ -106,7 +108,7 @@ async def login_submit(request: web.Request) -> web.Response:
         return response
     home = ROLE_HOMES.get(session["user"]["role"], "/hall")
     response = web.HTTPSeeOther(_safe_next(form.get("next")) or home)
-    set_session_cookie(response, session["token"], request.app[CONFIG].auth.session_hours * 3600)
+    set_session_cookie(request, response, session["token"])
     response.del_cookie(LOGIN_CSRF, path="/login")
     raise response
 
@@ -141,9 +143,9 @@ async def enroll_device(request: web.Request) -> web.Response:
     elif device.device_kind == "pad":
         return render_error(request, 403, "这台评价器没有绑定窗口,请管理员重新登记并指定窗口(--window 窗口号)")
     response = web.HTTPSeeOther(home)
-    response.set_cookie(
-        DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True, samesite="Strict", path="/"
-    )
+    secure = over_https(request, request.app[CONFIG].server.trusted_proxies)
+    age = DEVICE_COOKIE_DAYS * 86400
+    response.set_cookie(DEVICE_COOKIE, token, max_age=age, httponly=True, samesite="Strict", path="/", secure=secure)
     raise response
 
 

@@ -19,6 +19,7 @@ from ..auth.principal import Principal
 from ..clock import Clock
 from ..config import LimitSettings
 from ..errors import HallError
+from .forwarded import client_address
 
 # The routes each group covers, by (method, route pattern).
 GROUPS: dict[tuple[str, str], str] = {
@@ -85,18 +86,6 @@ class RateLimiter:
                 del self.buckets[key]
         if len(self.buckets) >= MAX_BUCKETS:
             self.buckets.clear()  # a flood of addresses: start afresh rather than grow without end
-
-
-def client_address(request: web.Request, trusted_proxies: list[str]) -> str:
-    """The caller's address: the peer's, or X-Forwarded-For's when the peer is a trusted proxy."""
-    peer = request.remote or ""
-    if peer not in trusted_proxies:
-        return peer
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    for address in reversed(forwarded):  # the nearest hop not ours is the client
-        if address not in trusted_proxies:
-            return address
-    return peer
 
 
 def check(request: web.Request, limiter: RateLimiter, who: Principal | None, trusted_proxies: list[str]) -> None:
