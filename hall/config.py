@@ -128,7 +128,9 @@ VOICE_SETTINGS = (
     Setting("recall", "请 {number} 号 再次到 {window} 号窗口 办理", "What a recall (重呼) says; the same placeholders"),
     Setting("also", [], 'Extra sentences spoken after the Mandarin one: names in [voice.templates], e.g. ["en"]'),
     Setting(
-        "cache_dir", "var/announcements", "Rendered announcements (WAV); relative paths are relative to the config"
+        "cache_dir",
+        "",
+        "Rendered announcements (WAV); empty: announcements/ next to the database; relative to the config otherwise",
     ),
     Setting("cache_mb", 512, "Largest size of the announcement cache in MiB; least recently used files go first"),
     Setting("prerender", True, "Render each call's WAV as soon as it is committed, so hall screens find it ready"),
@@ -376,6 +378,8 @@ class Config:
         return next((p for p in self.printers if p.device == device_name), None)
 
     def voice_cache_dir(self) -> Path:
+        if not self.voice.cache_dir:  # beside the database: the one place a production install makes writable
+            return self.db_path().parent / "announcements"
         path = Path(self.voice.cache_dir)
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path
@@ -634,7 +638,7 @@ def parse_voice(raw: dict[str, Any]) -> VoiceSettings:
         raise ConfigError("voice.rate must be between 50 and 400 words per minute")
     if values["cache_mb"] < 1:
         raise ConfigError("voice.cache_mb must be at least 1")
-    for key in ("voice", "call", "recall", "cache_dir"):
+    for key in ("voice", "call", "recall"):
         if not values[key].strip():
             raise ConfigError(f"voice.{key} must not be empty")
     _check_template(values["call"], "voice.call")

@@ -1,6 +1,7 @@
 """The hall described by config.toml, and clear errors for impossible halls."""
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,17 @@ def test_relative_database_path_is_next_to_the_config(tmp_path):
     path = tmp_path / "hall.toml"
     path.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     assert config_mod.load(path).db_path() == tmp_path / "var" / "hall.db"
+
+
+def test_announcements_are_kept_beside_the_database_unless_told_otherwise(tmp_path):
+    """Production puts the config in /etc (read-only to the service) and the database in /var/lib:
+    the spoken calls' cache goes with the database, the one place the service may write."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    path = tmp_path / "etc" / "hall.toml"
+    path.parent.mkdir()
+    path.write_text(text.replace('db = "var/hall.db"', 'db = "/var/lib/hall/hall.db"'), encoding="utf-8")
+    assert config_mod.load(path).voice_cache_dir() == Path("/var/lib/hall/announcements")
+    path.write_text(text.replace("[voice]\n", '[voice]\ncache_dir = "cache/wav"\n'), encoding="utf-8")
+    assert config_mod.load(path).voice_cache_dir() == tmp_path / "etc" / "cache" / "wav"
+    demo = config_mod.load(ROOT / "config.toml")
+    assert demo.voice_cache_dir() == ROOT / "var" / "announcements"  # the demo's, as before
