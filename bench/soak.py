@@ -74,6 +74,7 @@ PHONE_CALL_EVERY_S = 3.6
 ABANDON_SHARE = 1 / 7
 WECHAT_EVERY_S = 7.0
 WECHAT_FOLLOWERS = 300
+METRICS_TOKEN = "soak-metrics-token-0123456789"
 
 
 @dataclass
@@ -269,12 +270,27 @@ def sample(pid: int, db: Path) -> dict[str, Any]:
     return {"rss_mb": round(rss_kb / 1024, 1), "fds": len(fds), "sockets": sockets, "db_mb": round(db_bytes / 2**20, 1)}
 
 
-async def watch(pid: int, db: Path, start: float, until: float, samples: list[dict[str, Any]]) -> None:
+async def memory_split(base: str) -> dict[str, Any]:
+    """SQLite's share of the memory and Python's allocated blocks, from the server's /metrics."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics", headers=headers) as r:
+        text = await r.text()
+    found = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {
+        "sqlite_mb": round(float(found["hall_sqlite_memory_bytes"]) / 2**20, 1),
+        "py_blocks_k": round(float(found["hall_python_allocated_blocks"]) / 1000, 1),
+    }
+
+
+async def watch(pid: int, db: Path, base: str, start: float, until: float, samples: list[dict[str, Any]]) -> None:
     while time.monotonic() < until:
-        with contextlib.suppress(OSError, StopIteration):
-            samples.append({"t": round(time.monotonic() - start), **sample(pid, db)})
+        with contextlib.suppress(OSError, StopIteration, aiohttp.ClientError, KeyError):
+            row = {"t": round(time.monotonic() - start), **sample(pid, db)}
+            row.update(await memory_split(base))
+            samples.append(row)
             s = samples[-1]
-            print(f"  {s['t']:>5} s  RSS {s['rss_mb']:>7.1f} MB  open files {s['fds']:>4}  sockets {s['sockets']:>4}"
+            print(f"  {s['t']:>5} s  RSS {s['rss_mb']:>7.1f} MB (SQLite {s['sqlite_mb']:>5.1f} MB, Python "
+                  f"{s['py_blocks_k']:>6.1f}k blocks)  open files {s['fds']:>4}  sockets {s['sockets']:>4}"
                   f"  database {s['db_mb']:>6.1f} MB", flush=True)  # fmt: skip
         await asyncio.sleep(SAMPLE_S)
 
@@ -304,7 +320,7 @@ async def soak(
         tasks = [
             kiosk(http, kiosk_token, sections, tally, tokens, until),
             citizens(http, tally, until),
-            watch(server.proc.pid, db, start, until, samples),
+            watch(server.proc.pid, db, server.base, start, until, samples),
             *(window(http, d, tally, tokens, until) for d in desks),
             *(screen(server.base, t, tally, until, flaky=i % 4 == 0) for i, t in enumerate(screen_tokens)),
             *(live_page(server.base, desks[i].token, until) for i in range(LIVE_PAGES)),
@@ -324,6 +340,9 @@ def verdict(samples: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
     fd0, fd1 = statistics.median(s["fds"] for s in early), statistics.median(s["fds"] for s in late)
     flat = rss1 <= max(rss0 * 1.25, rss0 + 64) and abs(fd1 - fd0) <= 20
     figures = {"rss_after_warmup_mb": rss0, "rss_at_end_mb": rss1, "fds_after_warmup": fd0, "fds_at_end": fd1}
+    for key in ("sqlite_mb", "py_blocks_k"):  # where a change in RSS comes from
+        figures[f"{key}_after_warmup"] = statistics.median(s[key] for s in early)
+        figures[f"{key}_at_end"] = statistics.median(s[key] for s in late)
     return flat, {**figures, "database_at_end_mb": samples[-1].get("db_mb")}
 
 
@@ -346,7 +365,8 @@ async def run(workdir: Path, minutes: float) -> tuple[dict[str, Any], dict[str, 
         }
         cfg_path, db = workdir / "soak.toml", workdir / "soak.db"
         write_config(cfg, cfg_path)
-        os.environ.update({"HALL_AMI_SECRET": AMI_SECRET, **WECHAT_ENV})  # secrets in the environment only
+        # secrets in the environment only
+        os.environ.update({"HALL_AMI_SECRET": AMI_SECRET, "HALL_METRICS_TOKEN": METRICS_TOKEN, **WECHAT_ENV})
         for agent in agents:
             await asyncio.to_thread(
                 hall_cli, ["user", "add", agent, "--role", "agent", "--config", str(cfg_path), "--db", str(db)],
@@ -414,8 +434,10 @@ def main() -> int:
         f"{channels['wechat_answers']} answered (p99 {channels['wechat_p99_ms']} ms, {channels['wechat_late']} late, "
         f"{sum(channels['wechat_wrong'].values())} wrong), {channels['wechat_stored']} stored; "
         f"server log: {len(channels['log_errors'])} errors, {len(channels['log_warnings'])} warnings; "
-        f"RSS {figures['rss_after_warmup_mb']} → "
-        f"{figures['rss_at_end_mb']} MB, open files {figures['fds_after_warmup']} → {figures['fds_at_end']}, "
+        f"RSS {figures['rss_after_warmup_mb']} → {figures['rss_at_end_mb']} MB "
+        f"(SQLite {figures['sqlite_mb_after_warmup']} → {figures['sqlite_mb_at_end']} MB, "
+        f"Python {figures['py_blocks_k_after_warmup']}k → {figures['py_blocks_k_at_end']}k blocks), "
+        f"open files {figures['fds_after_warmup']} → {figures['fds_at_end']}, "
         f"database {figures['database_at_end_mb']} MB: "
         f"{'PASS' if ok else 'FAIL'}"
     )

@@ -26,6 +26,7 @@ from ..clock import business_day
 from ..display.hub import HUB
 from ..display.registry import REGISTRY
 from ..keys import CLOCK, CONFIG, DB
+from . import process
 
 TOKEN_ENV = "HALL_METRICS_TOKEN"
 PATH = "/metrics"
@@ -158,6 +159,25 @@ async def collect(app: web.Application) -> str:
         "gauge",
         "Age of the oldest message waiting to go (0: none)",
         [({}, 0 if oldest is None else max(0.0, now - oldest))],
+    )
+
+    rss, fds, sqlite_bytes = process.resident_bytes(), process.open_fds(), process.sqlite_memory_bytes()
+    if rss is not None:
+        out.family("process_resident_memory_bytes", "gauge", "Resident memory of the server process", [({}, rss)])
+    if fds is not None:
+        out.family("process_open_fds", "gauge", "Open file descriptors of the server process", [({}, fds)])
+    if sqlite_bytes is not None:
+        out.family(
+            "hall_sqlite_memory_bytes",
+            "gauge",
+            "Memory SQLite holds in the process: page caches (bounded by cache_size), schemas, statements",
+            [({}, sqlite_bytes)],
+        )
+    out.family(
+        "hall_python_allocated_blocks",
+        "gauge",
+        "Memory blocks Python has allocated (objects); flat when nothing leaks",
+        [({}, process.python_allocated_blocks())],
     )
 
     writer = db.writer

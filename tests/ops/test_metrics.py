@@ -56,3 +56,17 @@ async def test_only_managers_or_the_scrape_token_read_it(hall: HallClient, monke
     assert (await hall.get("/metrics", {"Authorization": "Bearer scrape-secret-wrong"}))[0] == 401
     status, _ = await hall.get("/api/events", {"Authorization": "Bearer scrape-secret-1234567890"})
     assert status == 401  # the scrape token opens /metrics only
+
+
+async def test_the_process_memory_is_told_apart_from_sqlite_s_caches(hall: HallClient):
+    """RSS alone cannot tell a leak from a filling page cache; SQLite's own count of what it holds can."""
+    manager = await hall.user("manager")
+    text = await scrape(hall, manager)
+    rss, sqlite_bytes = value(text, "process_resident_memory_bytes"), value(text, "hall_sqlite_memory_bytes")
+    assert 20 * 2**20 < rss < 2**31
+    assert 0 < sqlite_bytes < rss  # the server's connections hold schemas and pages
+    assert value(text, "hall_python_allocated_blocks") > 10_000
+    assert value(text, "process_open_fds") >= 3
+    for _ in range(40):  # tickets fill pages: SQLite's share grows, and it is SQLite's own figure
+        await hall.issue("A")
+    assert value(await scrape(hall, manager), "hall_sqlite_memory_bytes") > sqlite_bytes
