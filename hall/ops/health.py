@@ -8,16 +8,20 @@ is named in `failing`, for the monitoring that pages the operator.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from ..auth.principal import access
+from ..callcenter import intake
 from ..callcenter.ami.service import PHONE
 from ..callcenter.mail.service import MAIL_POLLER
 from ..callcenter.wechat.inbox import WECHAT
 from ..display.hub import HUB
+from ..display.speech import RENDERER
 from ..errors import StorageUnavailable
 from ..keys import CLOCK, DB
 from ..storage import Tx
@@ -37,12 +41,33 @@ def _probe(tx: Tx) -> None:
 async def database(app: web.Application) -> dict[str, Any]:
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(app[DB].write(_probe), WRITE_TIMEOUT_S)
+        async with asyncio.timeout(WRITE_TIMEOUT_S):
+            await app[DB].write(_probe)
     except TimeoutError:
         return {"ok": False, "error": f"a write did not commit in {WRITE_TIMEOUT_S:.0f} s"}
     except StorageUnavailable as e:
         return {"ok": False, "error": f"not writable: {e.detail.get('reason', e.code)}"}
     return {"ok": True, "write_ms": round((time.perf_counter() - start) * 1000, 1)}
+
+
+def _writable(folder: Path) -> str | None:
+    """None when a file can be created in `folder` (made if missing); else why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-"):
+            pass
+    except OSError as e:
+        return f"{folder}: {e.strerror or e}"
+    return None
+
+
+async def files(app: web.Application) -> dict[str, Any]:
+    """The folders Hall writes besides the database: citizens' attachments and the spoken calls."""
+    folders = {"attachments": intake.attachment_dir(app)}
+    if RENDERER in app:
+        folders["announcements"] = app[RENDERER].cache_dir
+    problems = await asyncio.to_thread(lambda: {k: e for k, f in folders.items() if (e := _writable(f))})
+    return {"ok": not problems, **({"error": problems} if problems else {})}
 
 
 def phone(app: web.Application) -> dict[str, Any] | None:
@@ -95,6 +120,7 @@ async def healthz(request: web.Request) -> web.Response:
         result = check(app)
         if result is not None:
             checks[name] = result
+    checks["files"] = await files(app)
     checks["outbox"] = await outbox(app)
     checks["screens"] = screens(app)
     failing = [name for name, c in checks.items() if not c["ok"]]

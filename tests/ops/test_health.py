@@ -16,6 +16,7 @@ async def test_a_working_hall_is_healthy_and_says_nothing_personal(hall: HallCli
     assert body["checks"]["database"]["ok"] and body["checks"]["database"]["write_ms"] >= 0
     assert body["checks"]["outbox"] == {"ok": True, "oldest_pending_s": None}
     assert body["checks"]["screens"] == {"ok": True, "connected": 0}
+    assert body["checks"]["files"] == {"ok": True}
     assert "ami" not in body["checks"]  # channels not configured are not checked
     assert "13800138000" not in str(body)
 
@@ -72,3 +73,18 @@ async def test_a_stuck_outbox_fails_the_check(hall: HallClient):
     status, body = await hall.get("/healthz")
     assert status == 503 and body["failing"] == ["outbox"]
     assert body["checks"]["outbox"]["oldest_pending_s"] == health.OUTBOX_STUCK_S + 60
+
+
+async def test_a_folder_hall_cannot_write_fails_the_check_and_recovers(hall: HallClient, db_path):
+    """Attachments go beside the database: a deployment that left no writable place there is found before
+    a citizen's photo is refused."""
+    blocked = db_path.parent / "attachments"
+    blocked.write_text("not a folder")  # (root ignores permissions, so a file stands in the folder's way)
+    status, body = await hall.get("/healthz")
+    assert status == 503 and body["failing"] == ["files"], body
+    assert set(body["checks"]["files"]["error"]) == {"attachments"}
+    assert str(blocked) in body["checks"]["files"]["error"]["attachments"]
+    blocked.unlink()
+    status, body = await hall.get("/healthz")
+    assert status == 200 and body["checks"]["files"] == {"ok": True}
+    assert blocked.is_dir() and list(blocked.iterdir()) == []  # the probe file is gone
