@@ -377,9 +377,10 @@ class Config:
     def printer_for(self, device_name: str) -> Printer | None:
         return next((p for p in self.printers if p.device == device_name), None)
 
-    def voice_cache_dir(self) -> Path:
+    def voice_cache_dir(self, db_path: Path | None = None) -> Path:
+        """Where rendered announcements go; by default beside the database in use (`db_path`: a `--db` override)."""
         if not self.voice.cache_dir:  # beside the database: the one place a production install makes writable
-            return self.db_path().parent / "announcements"
+            return (db_path or self.db_path()).parent / "announcements"
         path = Path(self.voice.cache_dir)
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path

@@ -120,3 +120,8 @@ def test_announcements_are_kept_beside_the_database_unless_told_otherwise(tmp_pa
     assert config_mod.load(path).voice_cache_dir() == tmp_path / "etc" / "cache" / "wav"
     demo = config_mod.load(ROOT / "config.toml")
     assert demo.voice_cache_dir() == ROOT / "var" / "announcements"  # the demo's, as before
+
+
+def test_a_database_given_on_the_command_line_takes_the_announcements_along(tmp_path):
+    demo = config_mod.load(ROOT / "config.toml")
+    assert demo.voice_cache_dir(tmp_path / "hall.db") == tmp_path / "announcements"

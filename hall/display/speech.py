@@ -24,7 +24,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..events import Lagging, events_after
-from ..keys import BUS, CONFIG, DB
+from ..keys import BUS, CONFIG, DB, DB_PATH
 from ..storage import Event
 from . import sound
 from .tts import Speech, SpeechError
@@ -234,7 +234,7 @@ PRERENDERER: web.AppKey[Prerenderer] = web.AppKey("announcement_prerenderer", Pr
 async def speech_ctx(app: web.Application) -> AsyncIterator[None]:
     """The render thread and, with `[voice] prerender`, the listener that renders calls ahead."""
     voice = app[CONFIG].voice
-    renderer = Renderer(app[CONFIG].voice_cache_dir(), voice.cache_mb, voice.engine)
+    renderer = Renderer(app[CONFIG].voice_cache_dir(app[DB_PATH]), voice.cache_mb, voice.engine)
     app[RENDERER] = renderer
     renderer.start()
     listener = None
