@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from . import config as config_mod
+from .auth import lockout
 from .auth import store as auth_store
 from .auth.bootstrap import ensure_admin
 from .auth.passwords import hash_password
@@ -99,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     passwd.add_argument("name")
     passwd.set_defaults(run=cmd_user_passwd)
     unlock = user.add_parser("unlock", parents=[common], help="lift a login lock after too many wrong passwords")
-    unlock.add_argument("name")
+    unlock.add_argument("name", nargs="?", help="the username")
+    unlock.add_argument("--address", help="instead of a name, a client address locked for too many failures")
     unlock.set_defaults(run=cmd_user_unlock)
     user.add_parser("list", parents=[common], help="list accounts").set_defaults(run=cmd_user_list)
 
@@ -269,7 +271,14 @@ async def cmd_user_passwd(args: argparse.Namespace, config: config_mod.Config, d
 
 
 async def cmd_user_unlock(args: argparse.Namespace, config: config_mod.Config, db_path: Path) -> int:
+    if (args.name is None) == (args.address is None):
+        raise HallError("invalid_arguments", "请给出一个用户名,或用 --address 给出一个地址 / give a NAME or --address")
+
     async def unlock(db: Database) -> int:
+        if args.address is not None:
+            was_locked = await db.write(lockout.unlock_address, args.address)
+            print(f"address {args.address}: " + ("login lock lifted" if was_locked else "was not locked"))
+            return 0
         row = await auth_store.user_by_name(db, args.name)
         if row is None:
             raise HallError("user_not_found", f"没有用户 {args.name}")

@@ -160,3 +160,12 @@ def test_user_unlock_lifts_a_login_lock_when_no_admin_can_sign_in(tmp_path):
     assert hall_cli("user", "unlock", "admin2", *common).stdout.strip() == "admin2: was not locked"
     nobody = hall_cli("user", "unlock", "nobody", *common)
     assert nobody.returncode == 1 and "user_not_found" in nobody.stderr
+    with sqlite3.connect(db) as conn:  # the admin's own office address, locked by a guesser next door
+        conn.execute(
+            "INSERT INTO login_failures (key, failures, last_at, locked_until) VALUES ('addr:10.1.2.3', 20, ?, ?)",
+            (time.time(), time.time() + 1800),
+        )
+    done = hall_cli("user", "unlock", "--address", "10.1.2.3", *common)
+    assert done.returncode == 0 and done.stdout.strip() == "address 10.1.2.3: login lock lifted", done.stderr
+    neither = hall_cli("user", "unlock", *common)
+    assert neither.returncode == 1 and "invalid_arguments" in neither.stderr

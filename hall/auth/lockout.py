@@ -91,6 +91,28 @@ def unlock(tx: Tx, username: str) -> bool:
     return was_locked
 
 
+def unlock_address(tx: Tx, address: str) -> bool:
+    """Writer unit: lift a client address's lock (staff behind one NAT address, locked by one guesser)."""
+    key = Keys.of("", address).address
+    was_locked = (tx.value("SELECT locked_until FROM login_failures WHERE key = ?", (key,)) or 0.0) > tx.now
+    tx.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+    tx.emit("login.address_unlocked", {"address": address, "was_locked": was_locked})
+    return was_locked
+
+
+async def address_locks(db: Database, now: float) -> list[dict[str, float | int | str]]:
+    """Client addresses locked now: how many failures, and until when."""
+    rows = await db.fetchall(
+        "SELECT key, failures, locked_until FROM login_failures WHERE key LIKE 'addr:%' AND locked_until > ? "
+        "ORDER BY locked_until DESC",
+        (now,),
+    )
+    return [
+        {"address": r["key"].removeprefix("addr:"), "failures": r["failures"], "locked_until": r["locked_until"]}
+        for r in rows
+    ]
+
+
 async def user_locks(db: Database, now: float) -> dict[str, float]:
     """Usernames (lower case) locked now, with when each lock ends."""
     rows = await db.fetchall(

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..web.pages import render
 from .principal import ADMINS, access
-from .views import users_with_state
+from .views import locked_addresses, users_with_state
 
 ROLE_NAMES = {
     "admin": "系统管理员",
@@ -20,7 +20,8 @@ ROLE_NAMES = {
 @access(roles=ADMINS)
 async def users_page(request: web.Request) -> web.Response:
     users = await users_with_state(request.app)
-    return render(request, "manage/users.html", users=users, role_names=ROLE_NAMES)
+    addresses = await locked_addresses(request.app)
+    return render(request, "manage/users.html", users=users, addresses=addresses, role_names=ROLE_NAMES)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -182,6 +182,27 @@ async def unlock_user(request: web.Request) -> web.Response:
     return respond(await request.app[DB].write(store.unlock_user, _user_id(request)))
 
 
+async def locked_addresses(app: web.Application) -> list[dict]:
+    tz = app[CONFIG].tz
+    locks = await lockout.address_locks(app[DB], app[CLOCK].now())
+    return [{**lock, "locked_until": iso(lock["locked_until"], tz)} for lock in locks]
+
+
+@access(roles=ADMINS)
+async def list_address_locks(request: web.Request) -> web.Response:
+    return respond({"addresses": await locked_addresses(request.app)})
+
+
+@access(roles=ADMINS)
+async def unlock_address(request: web.Request) -> web.Response:
+    """Lift the lock of a client address (the people behind it may all be staff)."""
+    body = await read_json(request)
+    v.only(body, ("address",))
+    address = v.text(body, "address", required=True, max_len=64, pattern=r"[0-9A-Fa-f.:]+")
+    was_locked = await request.app[DB].write(lockout.unlock_address, address)
+    return respond({"address": address, "was_locked": was_locked})
+
+
 @access(roles=MANAGERS)
 async def list_devices(request: web.Request) -> web.Response:
     return respond({"devices": await store.list_devices(request.app[DB])})
@@ -221,6 +242,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/users/{id}/activate", activate_user, name="activate_user")
     r.add_post("/api/users/{id}/unlock", unlock_user, name="unlock_user")
     r.add_post("/api/users/{id}/revoke-sessions", revoke_user_sessions, name="revoke_user_sessions")
+    r.add_get("/api/login-locks", list_address_locks, name="list_address_locks")
+    r.add_post("/api/login-locks/unlock", unlock_address, name="unlock_address")
     r.add_get("/api/devices", list_devices, name="list_devices")
     r.add_post("/api/devices", create_device, name="create_device")
     r.add_post("/api/devices/{id}/revoke", revoke_device, name="revoke_device")

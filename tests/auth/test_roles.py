@@ -39,6 +39,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/users/{id}/deactivate"): "admin",
     ("POST", "/api/users/{id}/activate"): "admin",
     ("POST", "/api/users/{id}/unlock"): "admin",
+    ("GET", "/api/login-locks"): "admin",
+    ("POST", "/api/login-locks/unlock"): "admin",
     ("POST", "/api/users/{id}/revoke-sessions"): "admin",
     ("GET", "/api/devices"): "admin manager",
     ("POST", "/api/devices"): "admin manager",

@@ -59,6 +59,25 @@ class TestAGuessingAddress:
         status, body = await hall.post("/api/auth/login", {"username": "li", "password": PASSWORD})
         assert (status, body["error"]["code"]) == (429, "login_locked")  # the address's lock stands
 
+    async def test_an_admin_lifts_the_address_lock_of_a_hall_behind_one_address(self, hall: HallClient):
+        await hall.create_user("li")
+        admin, manager = await hall.user("admin"), await hall.user("manager")
+        assert await fail(hall, "nobody", 3) == [401, 401, 429]
+        status, body = await hall.get("/api/login-locks", admin)
+        assert status == 200
+        assert body == {
+            "addresses": [{"address": "127.0.0.1", "failures": 3, "locked_until": "2026-11-23T09:01:00+08:00"}]
+        }
+        assert (await hall.get("/api/login-locks", manager))[0] == 403
+        status, body = await hall.post("/api/login-locks/unlock", {"address": "127.0.0.1"}, admin)
+        assert (status, body) == (200, {"address": "127.0.0.1", "was_locked": True})
+        await hall.login("li")
+        assert (await hall.get("/api/login-locks", admin))[1] == {"addresses": []}
+        status, body = await hall.post("/api/login-locks/unlock", {"address": "127.0.0.1'; DROP TABLE users"}, admin)
+        assert (status, body["error"]["code"]) == (400, "invalid_field")
+        status, body = await hall.post("/api/login-locks/unlock", {"address": "10.0.0.9"}, admin)
+        assert (status, body["was_locked"]) == (200, False)
+
 
 async def test_a_new_password_lifts_the_lock(hall: HallClient):
     await hall.create_user("wang")

@@ -1,5 +1,8 @@
 """The administrator's accounts page, in a real browser: a locked colleague, a lost laptop, someone leaving."""
 
+import dataclasses
+
+import pytest
 from playwright.async_api import expect
 
 from ..helpers import PASSWORD, HallClient
@@ -66,3 +69,29 @@ async def test_a_manager_is_not_shown_the_accounts_page(hall: HallClient, browse
     assert response.status == 403
     await expect(page.locator("main")).to_contain_text("无权")
     await page.context.close()
+
+
+class TestALockedAddress:
+    @pytest.fixture
+    def config(self, config):
+        """The hall's staff share one address; three failures from it lock it."""
+        return dataclasses.replace(config, auth=dataclasses.replace(config.auth, lockout_address_failures=3))
+
+    async def test_an_admin_lifts_it_from_the_page(self, hall: HallClient, browser):
+        await hall.create_user("sysadmin", "admin")
+        page = await new_page(browser)
+        await sign_in(hall, page, "sysadmin", "/manage/users")
+        for name in ("a", "b", "c"):  # a guesser on the hall's network
+            await hall.post("/api/auth/login", {"username": f"guess-{name}", "password": "wrong-password"})
+        await page.reload()
+        row = page.locator("#addresses tr[data-address='127.0.0.1']")
+        await expect(row).to_contain_text("127.0.0.1")
+        await expect(row.locator("td").nth(1)).to_have_text("3")
+        await expect(row.locator("td").nth(2)).to_have_text("09:01")
+        assert await serious_violations(page) == []
+        await snapshot(page, "users-address-locked")
+        await row.get_by_role("button", name="解除").click()
+        await expect(page.locator("#addresses-status")).to_have_text("已解除地址 127.0.0.1 的登录锁定")
+        await expect(page.locator("#addresses tbody")).to_have_text("没有被锁定的地址")
+        assert (await hall.post("/api/auth/login", {"username": "sysadmin", "password": PASSWORD}))[0] == 200
+        await page.context.close()

@@ -65,4 +65,35 @@
       Hall.text("users-status", Hall.errorMessage(null));
     });
   });
+
+  // 解除 an address's lock: the row goes; the table says so when none is left.
+  document.getElementById("addresses").addEventListener("click", function (e) {
+    var target = e.target;
+    if (target.tagName !== "BUTTON" || target.getAttribute("data-action") !== "unlock-address") return;
+    var row = target.closest("tr");
+    var address = row.getAttribute("data-address");
+    target.disabled = true;
+    Hall.api("POST", "/api/login-locks/unlock", { address: address }).then(function (answer) {
+      if (answer.status !== 200) {
+        target.disabled = false;
+        Hall.text("addresses-status", Hall.errorMessage(answer));
+        return;
+      }
+      var body = row.parentNode;
+      body.removeChild(row);
+      if (!body.querySelector("tr")) {
+        var none = document.createElement("tr");
+        var cell = document.createElement("td");
+        cell.colSpan = 4;
+        cell.className = "muted";
+        cell.textContent = "没有被锁定的地址";
+        none.appendChild(cell);
+        body.appendChild(none);
+      }
+      Hall.text("addresses-status", "已解除地址 " + address + " 的登录锁定");
+    }, function () {
+      target.disabled = false;
+      Hall.text("addresses-status", Hall.errorMessage(null));
+    });
+  });
 })();

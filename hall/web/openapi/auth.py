@@ -92,6 +92,29 @@ PATHS = {
             answer=obj({"user_id": INT, "username": STR, "was_locked": BOOL}, ["user_id", "username", "was_locked"]),
         ),
     },
+    "/api/login-locks": {
+        "get": op(
+            "被锁定的来源地址(连续输错密码过多)",
+            answer=obj(
+                {
+                    "addresses": array(
+                        obj(
+                            {"address": STR, "failures": INT, "locked_until": STR},
+                            ["address", "failures", "locked_until"],
+                        )
+                    )
+                },
+                ["addresses"],
+            ),
+        ),
+    },
+    "/api/login-locks/unlock": {
+        "post": op(
+            "解除一个来源地址的登录锁定",
+            body=obj({"address": text(64, min_len=1, pattern=r"[0-9A-Fa-f.:]+")}, ["address"], closed=True),
+            answer=obj({"address": STR, "was_locked": BOOL}, ["address", "was_locked"]),
+        ),
+    },
     "/api/users/{id}/revoke-sessions": {
         "post": op(
             "让一个账号在所有地方退出登录",
