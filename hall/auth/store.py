@@ -101,7 +101,7 @@ def revoke_session(tx: Tx, session_id: int) -> None:
         tx.emit("session.closed", {"session_id": session_id})
 
 
-def _user_row(tx: Tx, user_id: int) -> sqlite3.Row:
+def user_by_id(tx: Tx, user_id: int) -> sqlite3.Row:
     row = tx.one("SELECT * FROM users WHERE id = ?", (user_id,))
     if row is None:
         raise NotFound("user_not_found", f"没有编号为 {user_id} 的用户")
@@ -110,7 +110,7 @@ def _user_row(tx: Tx, user_id: int) -> sqlite3.Row:
 
 def revoke_user_sessions(tx: Tx, user_id: int) -> int:
     """End every open session of a user (stolen laptop, someone leaving); returns how many."""
-    _user_row(tx, user_id)
+    user_by_id(tx, user_id)
     cur = tx.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (tx.now, user_id))
     tx.emit("sessions.revoked", {"user_id": user_id, "count": cur.rowcount})
     return cur.rowcount
@@ -118,7 +118,7 @@ def revoke_user_sessions(tx: Tx, user_id: int) -> int:
 
 def deactivate_user(tx: Tx, user_id: int) -> dict[str, Any]:
     """Switch an account off: it can no longer sign in, and its open sessions end at once."""
-    row = _user_row(tx, user_id)
+    row = user_by_id(tx, user_id)
     if row["role"] == "admin" and row["active"]:
         if tx.value("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1") <= 1:
             raise Conflict("last_admin", "不能停用唯一的系统管理员账号")
@@ -130,7 +130,7 @@ def deactivate_user(tx: Tx, user_id: int) -> dict[str, Any]:
 
 def activate_user(tx: Tx, user_id: int) -> dict[str, Any]:
     """Switch a deactivated account back on (its old sessions stay ended: it signs in afresh)."""
-    row = _user_row(tx, user_id)
+    row = user_by_id(tx, user_id)
     if not row["active"]:
         tx.execute("UPDATE users SET active = 1 WHERE id = ?", (user_id,))
         tx.emit("user.activated", {"user_id": user_id})
@@ -139,7 +139,7 @@ def activate_user(tx: Tx, user_id: int) -> dict[str, Any]:
 
 def unlock_user(tx: Tx, user_id: int) -> dict[str, Any]:
     """Lift a user's login lock (a colleague mistyped, or someone guessed at the name)."""
-    row = _user_row(tx, user_id)
+    row = user_by_id(tx, user_id)
     was_locked = lockout.unlock(tx, row["username"])
     tx.emit("user.unlocked", {"user_id": user_id, "was_locked": was_locked})
     return {"user_id": user_id, "username": row["username"], "was_locked": was_locked}

@@ -170,6 +170,27 @@ async def deactivate_user(request: web.Request) -> web.Response:
 
 
 @access(roles=ADMINS)
+async def reset_password(request: web.Request) -> web.Response:
+    """An admin sets a new password (a forgotten one): the user's sessions end and a login lock is lifted."""
+    user_id = _user_id(request)
+    body = await read_json(request)
+    v.only(body, ("password",))
+    password = validate_password(body.get("password"))
+    app = request.app
+    async with app[AUTHENTICATOR].hashing:
+        hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+
+    def change(tx: Tx) -> dict:
+        row = store.user_by_id(tx, user_id)
+        store.set_password(tx, row["username"], hashed)
+        return {"user_id": user_id, "username": row["username"]}
+
+    result = await app[DB].write(change)
+    app[AUTHENTICATOR].forget()
+    return respond(result)
+
+
+@access(roles=ADMINS)
 async def activate_user(request: web.Request) -> web.Response:
     user = await request.app[DB].write(store.activate_user, _user_id(request))
     request.app[AUTHENTICATOR].forget()
@@ -240,6 +261,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/users", create_user, name="create_user")
     r.add_post("/api/users/{id}/deactivate", deactivate_user, name="deactivate_user")
     r.add_post("/api/users/{id}/activate", activate_user, name="activate_user")
+    r.add_post("/api/users/{id}/password", reset_password, name="reset_password")
     r.add_post("/api/users/{id}/unlock", unlock_user, name="unlock_user")
     r.add_post("/api/users/{id}/revoke-sessions", revoke_user_sessions, name="revoke_user_sessions")
     r.add_get("/api/login-locks", list_address_locks, name="list_address_locks")

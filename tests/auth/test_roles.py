@@ -39,6 +39,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/users/{id}/deactivate"): "admin",
     ("POST", "/api/users/{id}/activate"): "admin",
     ("POST", "/api/users/{id}/unlock"): "admin",
+    ("POST", "/api/users/{id}/password"): "admin",
     ("GET", "/api/login-locks"): "admin",
     ("POST", "/api/login-locks/unlock"): "admin",
     ("POST", "/api/users/{id}/revoke-sessions"): "admin",

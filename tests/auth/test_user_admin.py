@@ -103,3 +103,22 @@ async def test_a_deactivated_account_is_switched_back_on_and_signs_in_afresh(hal
     assert (await hall.get("/api/auth/me", fresh))[1]["username"] == "zhao"
     status, body = await hall.post("/api/users/99999/activate", None, admin)
     assert (status, body["error"]["code"]) == (404, "user_not_found")
+
+
+async def test_an_admin_resets_a_forgotten_password(hall: HallClient):
+    zhou = await hall.create_user("zhou")
+    admin, manager = await hall.user("admin"), await hall.user("manager")
+    laptop = await hall.login("zhou")
+    assert (await fail(hall, "zhou", 5))[-1] == 429
+    status, body = await hall.post(f"/api/users/{zhou['id']}/password", {"password": "short"}, admin)
+    assert (status, body["error"]["code"]) == (400, "weak_password")
+    status, body = await hall.post(f"/api/users/{zhou['id']}/password", {"password": "zhou-new-pass"}, manager)
+    assert status == 403
+    status, body = await hall.post("/api/users/99999/password", {"password": "zhou-new-pass"}, admin)
+    assert (status, body["error"]["code"]) == (404, "user_not_found")
+    status, body = await hall.post(f"/api/users/{zhou['id']}/password", {"password": "zhou-new-pass"}, admin)
+    assert (status, body) == (200, {"user_id": zhou["id"], "username": "zhou"})
+    assert (await hall.get("/api/auth/me", laptop))[0] == 401  # signed out everywhere
+    await hall.login("zhou", "zhou-new-pass")  # and the lock is lifted
+    stored = await hall.db.fetchval("SELECT password_hash FROM users WHERE username = 'zhou'")
+    assert stored.startswith("scrypt$") and "zhou-new-pass" not in stored

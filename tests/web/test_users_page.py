@@ -1,6 +1,7 @@
 """The administrator's accounts page, in a real browser: a locked colleague, a lost laptop, someone leaving."""
 
 import dataclasses
+import re
 
 import pytest
 from playwright.async_api import expect
@@ -95,3 +96,47 @@ class TestALockedAddress:
         await expect(page.locator("#addresses tbody")).to_have_text("没有被锁定的地址")
         assert (await hall.post("/api/auth/login", {"username": "sysadmin", "password": PASSWORD}))[0] == 200
         await page.context.close()
+
+
+async def test_an_admin_creates_an_account_and_resets_a_forgotten_password(hall: HallClient, browser):
+    await hall.create_user("sysadmin", "admin")
+    await hall.create_user("zhang", "staff", display_name="张伟")
+    old_session = await hall.login("zhang")
+    page = await new_page(browser)
+    await sign_in(hall, page, "sysadmin", "/manage/users")
+
+    form = page.locator("#new-user")
+    await form.get_by_label("用户名").fill("wangfang")
+    await form.get_by_label("姓名").fill("王芳")
+    await form.get_by_label("角色").select_option(label="坐席")
+    await form.get_by_label("部门", exact=True).fill("区行政服务中心")
+    await form.get_by_label("工号").fill("0712")
+    await form.get_by_label("初始密码").fill("short")
+    await form.get_by_role("button", name="新建").click()  # the browser itself asks for 8 characters
+    assert await form.get_by_label("初始密码").evaluate("e => e.validity.tooShort")
+    await form.get_by_label("初始密码").fill("wang-fang-2026")
+    await form.get_by_role("button", name="新建").click()
+    await expect(page.locator("#new-user-status")).to_have_text("已新建「wangfang」")
+    row = page.locator("#users tr[data-username=wangfang]")
+    await expect(row).to_contain_text("王芳")
+    await expect(row).to_contain_text("坐席")
+    await expect(row.locator(".u-state")).to_have_text("正常")
+    await expect(row.get_by_role("button", name="停用")).to_be_visible()
+    assert (await hall.post("/api/auth/login", {"username": "wangfang", "password": "wang-fang-2026"}))[0] == 200
+    await form.get_by_label("用户名").fill("wangfang")
+    await form.get_by_label("初始密码").fill("another-pass-1")
+    await form.get_by_role("button", name="新建").click()
+    await expect(page.locator("#new-user-status")).to_have_text("用户名 wangfang 已存在")
+    await expect(page.locator("#new-user-status")).to_have_class(re.compile(r"\bu-bad\b"))  # shown in red
+
+    reset = page.locator("#reset-password")
+    await reset.get_by_label("账号").select_option(label="zhang(张伟)")
+    await reset.get_by_label("新密码").fill("zhang-new-pass")
+    await reset.get_by_role("button", name="重设").click()
+    await expect(page.locator("#reset-status")).to_have_text("已重设「zhang」的密码,原有登录已全部失效")
+    assert (await hall.get("/api/auth/me", old_session))[0] == 401
+    assert (await hall.post("/api/auth/login", {"username": "zhang", "password": PASSWORD}))[0] == 401
+    assert (await hall.post("/api/auth/login", {"username": "zhang", "password": "zhang-new-pass"}))[0] == 200
+    assert await serious_violations(page) == []
+    await snapshot(page, "users-forms")
+    await page.context.close()

@@ -2,6 +2,12 @@
 (function () {
   "use strict";
 
+  // A status line: green when done, red when refused.
+  function say(id, text, bad) {
+    Hall.text(id, text);
+    document.getElementById(id).classList.toggle("u-bad", !!bad);
+  }
+
   var QUESTIONS = {
     "unlock": null,
     "revoke-sessions": "确定让「{name}」在所有电脑和手机上退出登录吗?",
@@ -55,14 +61,14 @@
     target.disabled = true;
     Hall.api("POST", "/api/users/" + row.getAttribute("data-user") + "/" + action).then(function (answer) {
       if (answer.status === 200) {
-        Hall.text("users-status", DONE[action].replace("{name}", name));
+        say("users-status", DONE[action].replace("{name}", name));
         return refresh(row);
       }
       target.disabled = false;
-      Hall.text("users-status", Hall.errorMessage(answer));
+      say("users-status", Hall.errorMessage(answer), true);
     }, function () {
       target.disabled = false;
-      Hall.text("users-status", Hall.errorMessage(null));
+      say("users-status", Hall.errorMessage(null), true);
     });
   });
 
@@ -76,7 +82,7 @@
     Hall.api("POST", "/api/login-locks/unlock", { address: address }).then(function (answer) {
       if (answer.status !== 200) {
         target.disabled = false;
-        Hall.text("addresses-status", Hall.errorMessage(answer));
+        say("addresses-status", Hall.errorMessage(answer), true);
         return;
       }
       var body = row.parentNode;
@@ -90,10 +96,81 @@
         none.appendChild(cell);
         body.appendChild(none);
       }
-      Hall.text("addresses-status", "已解除地址 " + address + " 的登录锁定");
+      say("addresses-status", "已解除地址 " + address + " 的登录锁定");
     }, function () {
       target.disabled = false;
-      Hall.text("addresses-status", Hall.errorMessage(null));
+      say("addresses-status", Hall.errorMessage(null), true);
     });
+  });
+
+  function roleName(role) {
+    var option = document.querySelector("#new-user select[name=role] option[value='" + role + "']");
+    return option ? option.textContent : role;
+  }
+
+  function rowFor(user) {
+    var row = document.createElement("tr");
+    row.setAttribute("data-user", String(user.id));
+    row.setAttribute("data-username", user.username);
+    row.setAttribute("data-me", "");
+    [String(user.id), user.username, user.display_name, roleName(user.role), user.department || "", user.staff_no || ""]
+      .forEach(function (text) {
+        var td = document.createElement("td");
+        td.textContent = text;
+        row.appendChild(td);
+      });
+    [["u-state", ""], ["num u-sessions", ""], ["u-actions", ""]].forEach(function (cell) {
+      var td = document.createElement("td");
+      td.className = cell[0];
+      row.appendChild(td);
+    });
+    show(row, { active: true, locked_until: null, open_sessions: 0 });
+    return row;
+  }
+
+  // 新建账号: the account appears in the table and in the password form's list.
+  document.getElementById("new-user").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var form = e.target;
+    var body = { username: form.elements.username.value.trim(), role: form.elements.role.value,
+                 password: form.elements.password.value };
+    ["display_name", "department", "staff_no"].forEach(function (name) {
+      var value = form.elements[name].value.trim();
+      if (value) body[name] = value;
+    });
+    Hall.api("POST", "/api/users", body).then(function (answer) {
+      if (answer.status !== 201) {
+        say("new-user-status", Hall.errorMessage(answer), true);
+        return;
+      }
+      var user = answer.data;
+      document.querySelector("#users tbody").appendChild(rowFor(user));
+      var option = document.createElement("option");
+      option.value = String(user.id);
+      option.textContent = user.username;
+      document.querySelector("#reset-password select[name=user]").appendChild(option);
+      form.reset();
+      say("new-user-status", "已新建「" + user.username + "」");
+    }, function () { say("new-user-status", Hall.errorMessage(null), true); });
+  });
+
+  // 重设密码: the user's sessions end and any lock is lifted; the row says so.
+  document.getElementById("reset-password").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var form = e.target;
+    var id = form.elements.user.value;
+    Hall.api("POST", "/api/users/" + id + "/password", { password: form.elements.password.value }).then(
+      function (answer) {
+        if (answer.status !== 200) {
+          say("reset-status", Hall.errorMessage(answer), true);
+          return;
+        }
+        form.elements.password.value = "";
+        say("reset-status", "已重设「" + answer.data.username + "」的密码,原有登录已全部失效");
+        var row = document.querySelector("#users tr[data-user='" + id + "']");
+        if (row) refresh(row);
+      },
+      function () { say("reset-status", Hall.errorMessage(null), true); }
+    );
   });
 })();

@@ -85,6 +85,14 @@ PATHS = {
     "/api/users/{id}/activate": {
         "post": op("重新启用停用的账号(需重新登录)", params=[path("id", description="用户编号")], answer=USER),
     },
+    "/api/users/{id}/password": {
+        "post": op(
+            "重设账号的密码(该账号所有登录失效,登录锁定解除)",
+            params=[path("id", description="用户编号")],
+            body=obj({"password": text(256, min_len=8)}, ["password"], closed=True),
+            answer=obj({"user_id": INT, "username": STR}, ["user_id", "username"]),
+        ),
+    },
     "/api/users/{id}/unlock": {
         "post": op(
             "解除账号的登录锁定(来源地址的锁定不变)",
