@@ -341,8 +341,8 @@ def verdict(samples: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
     flat = rss1 <= max(rss0 * 1.25, rss0 + 64) and abs(fd1 - fd0) <= 20
     figures = {"rss_after_warmup_mb": rss0, "rss_at_end_mb": rss1, "fds_after_warmup": fd0, "fds_at_end": fd1}
     for key in ("sqlite_mb", "py_blocks_k"):  # where a change in RSS comes from
-        figures[f"{key}_after_warmup"] = statistics.median(s[key] for s in early)
-        figures[f"{key}_at_end"] = statistics.median(s[key] for s in late)
+        figures[f"{key}_after_warmup"] = round(statistics.median(s[key] for s in early), 1)
+        figures[f"{key}_at_end"] = round(statistics.median(s[key] for s in late), 1)
     return flat, {**figures, "database_at_end_mb": samples[-1].get("db_mb")}
 
 
