@@ -145,7 +145,9 @@ async def world(hall: HallClient) -> dict:
     booking = await book(hall, n=3)
     screen = await hall.db.fetchval("SELECT id FROM devices WHERE kind = 'display' ORDER BY id DESC LIMIT 1")
     params = {"id": "1", "no": "1", "code": booking["code"], "device_id": str(screen)}
-    return {"who": who, "params": params}
+    # an account of its own for the account actions (a new password for user 1 would sign the admin out)
+    victim = await hall.create_user("injection-victim")
+    return {"who": who, "params": params, "user_params": {**params, "id": str(victim["id"])}}
 
 
 def credentials(op: dict, who: dict) -> dict | None:
@@ -163,7 +165,8 @@ async def test_injection_payloads_through_every_text_field(hall: HallClient, wor
     assert len(ops) >= 25, "the description lost its request bodies?"
     tried = stored = 0
     for method, path, op, schema in ops:
-        url = re.sub(r"\{(\w+)\}", lambda m: world["params"][m.group(1)], path)
+        params = world["user_params"] if path.startswith("/api/users/{id}") else world["params"]
+        url = re.sub(r"\{(\w+)\}", lambda m, params=params: params[m.group(1)], path)
         headers = credentials(op, world["who"])
         if path == "/api/auth/login":
             headers = None
