@@ -154,6 +154,7 @@ class Section:
     service_minutes: int | None = None
     appointment_slots: tuple[tuple[int, int], ...] = ()  # minutes after local midnight, [start, end), in order
     appointment_capacity: int = 0  # bookings per slot
+    id_required: bool = False  # 实名取号: kiosks and remote requests must give an ID number
 
     def hours_text(self) -> str:
         return "、".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in self.hours)
@@ -527,6 +528,7 @@ def _section(raw: Any, index: int) -> Section:
     if service is not None and (not isinstance(service, int) or service < 1):
         raise ConfigError(f"{where}.service_minutes must be a positive whole number")
     slots, capacity = _appointment_slots(raw, where, hours)
+    id_required = _get(raw, f"{where}.id_required", bool, False)
     return Section(
         id=sid,
         name=_get(raw, f"{where}.name", str, None),
@@ -537,6 +539,7 @@ def _section(raw: Any, index: int) -> Section:
         service_minutes=service,
         appointment_slots=slots,
         appointment_capacity=capacity,
+        id_required=id_required,
     )
 
 

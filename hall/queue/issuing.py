@@ -70,6 +70,10 @@ def parse_issue(body: dict[str, Any], who: Principal | None, config: Config, now
     if channel in REMOTE_CHANNELS and phone is None:
         raise BadRequest("invalid_field", "远程取号需要填写手机号码,以便通知您", field="phone")
     vouched = who is not None and who.kind == "user"
+    section = config.section(section_id)
+    if section.id_required and id_number is None and not vouched:
+        # One ID holds one unfinished ticket per section: a kiosk cannot be used to drain the day's numbers.
+        raise BadRequest("id_required", f"{section.name}实行实名取号,请刷身份证或输入身份证号码", field="id_number")
     lane = _elderly_lane(lane, id_number, vouched, config, local(now, config.tz).date())
     # Without an account, a request_id is the citizen's own only together with
     # their phone: nobody else can replay it to obtain their ticket and token.

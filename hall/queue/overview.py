@@ -48,6 +48,7 @@ async def hall(db: Database, config: Config, now: float) -> dict[str, Any]:
                 "waiting": waiting,
                 "issued": issued,
                 "daily_cap": s.daily_cap,
+                "id_required": s.id_required,
                 "remaining": max(0, s.daily_cap - issued),
                 "warn_at": s.warn_at,
                 "warning": issued >= s.warn_at,

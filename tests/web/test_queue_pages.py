@@ -280,3 +280,29 @@ async def test_the_tracking_page_explains_missed_and_transferred(hall: HallClien
     await snapshot(phone, "track-transferred")
     assert phone.hall_errors == []
     await phone.context.close()
+
+
+async def test_a_real_name_section_asks_for_the_id_number_at_the_kiosk(aiohttp_client, config, clock, db_path, browser):
+    sections = tuple(dataclasses.replace(s, id_required=s.id == "B") for s in config.sections)
+    named = dataclasses.replace(config, sections=sections)
+    hall = HallClient(
+        await aiohttp_client(create_app(named, clock=clock, db_path=db_path), cookie_jar=DummyCookieJar()), clock
+    )
+    kiosk = await new_page(browser)
+    await enrol_kiosk(hall, kiosk)
+    await kiosk.click(".k-section[data-section=B]")
+    await expect(kiosk.locator("#id-label")).to_have_text("身份证号码(必填:本业务实名取号)")
+    await kiosk.click("#issue")
+    await expect(kiosk.locator("#options-error")).to_have_text("本业务实行实名取号,请输入身份证号码")
+    assert await hall.db.fetchval("SELECT COUNT(*) FROM tickets") == 0
+    for key in "11010519491231002X":
+        await kiosk.click(f"#keypad [data-key='{key}']")
+    await kiosk.click("#issue")
+    await kiosk.wait_for_selector("#ticket:not([hidden])")
+    await expect(kiosk.locator("#ticket")).to_contain_text("B001")
+    await snapshot(kiosk, "kiosk-real-name")
+    await kiosk.goto(url(hall, "/kiosk"))
+    await kiosk.click(".k-section[data-section=A]")  # other sections stay as they were
+    await expect(kiosk.locator("#id-label")).to_have_text("身份证号码(选填)")
+    assert kiosk.hall_errors == []
+    await kiosk.context.close()

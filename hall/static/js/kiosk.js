@@ -7,6 +7,7 @@
   var ticketSeconds = parseInt(root.getAttribute("data-ticket-seconds"), 10) || 20;
   var hall = JSON.parse(document.getElementById("kiosk-data").textContent);
   var chosen = null; // the section id being issued
+  var idRequired = false; // 实名取号 in the chosen section
   var lane = "";
   var elder = false;
   var activeInput = null;
@@ -116,10 +117,14 @@
       return;
     }
     chosen = s.id;
+    idRequired = !!s.id_required;
     Hall.text("options-section", s.name);
+    Hall.text("id-label", idRequired ? "身份证号码(必填:本业务实名取号)" : "身份证号码(选填)");
+    document.getElementById("id-number").required = idRequired;
     show("options");
     activeInput = document.getElementById("id-number");
-    say(elder ? "请输入身份证号码,六十岁以上自动走绿色通道。不输入也可以直接取号。" : "");
+    if (idRequired) say("本业务实名取号,请输入身份证号码。");
+    else say(elder ? "请输入身份证号码,六十岁以上自动走绿色通道。不输入也可以直接取号。" : "");
   });
 
   // -- lanes, keypad --------------------------------------------------------------------
@@ -175,6 +180,12 @@
     var body = { section: chosen, request_id: requestId() };
     var id = document.getElementById("id-number").value.trim();
     var phone = document.getElementById("phone").value.trim();
+    if (idRequired && !id) {
+      Hall.text("options-error", "本业务实行实名取号,请输入身份证号码");
+      say("本业务实行实名取号,请输入身份证号码");
+      document.getElementById("id-number").focus();
+      return;
+    }
     if (lane) body.priority = lane;
     if (id) body.id_number = id;
     if (phone) body.phone = phone;

@@ -47,7 +47,17 @@ TICKET = obj(
     },
     ["id", "number", "section", "status"],
 )
-SECTION = obj({"id": STR, "name": STR, "state": STR, "waiting": INT, "daily_cap": INT, "remaining": INT})
+SECTION = obj(
+    {
+        "id": STR,
+        "name": STR,
+        "state": STR,
+        "waiting": INT,
+        "daily_cap": INT,
+        "remaining": INT,
+        "id_required": {"type": "boolean", "description": "实名取号:取号机和远程取号须提供身份证号码"},
+    }
+)
 WINDOW = obj({"no": INT, "name": STR, "state": STR, "sections": array(STR)}, ["no"])
 HALL = obj({"sections": array(SECTION), "windows": array(WINDOW)}, ["sections", "windows"])
 BOOKING = obj(
