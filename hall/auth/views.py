@@ -132,6 +132,12 @@ def validate_password(password: object) -> str:
     return password
 
 
+async def hash_for(app: web.Application, password: str) -> str:
+    """A scrypt hash, off the event loop and at most two at once (each takes 16 MiB)."""
+    async with app[AUTHENTICATOR].hashing:
+        return await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+
+
 async def add_user(
     app: web.Application,
     username: str,
@@ -141,8 +147,7 @@ async def add_user(
     staff_no: str | None,
     department: str,
 ) -> dict:
-    async with app[AUTHENTICATOR].hashing:
-        hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+    hashed = await hash_for(app, password)
     return await app[DB].write(store.create_user, username, display_name, role, hashed, staff_no, department)
 
 
@@ -177,8 +182,7 @@ async def reset_password(request: web.Request) -> web.Response:
     v.only(body, ("password",))
     password = validate_password(body.get("password"))
     app = request.app
-    async with app[AUTHENTICATOR].hashing:
-        hashed = await asyncio.to_thread(hash_password, password, app[CONFIG].auth.scrypt_n)
+    hashed = await hash_for(app, password)
 
     def change(tx: Tx) -> dict:
         row = store.user_by_id(tx, user_id)
